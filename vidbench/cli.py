@@ -1,0 +1,287 @@
+"""The `vidbench` command: thin typer commands that parse, call the library and print.
+
+Errors a user can cause become one line on stderr and the exit code of DESIGN.md §1, here and only here.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from vidbench.errors import UsageError, VidbenchError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Benchmark and ablate video understanding models.")
+out = Console(soft_wrap=True)
+if not out.is_terminal:  # piped output: no wrapping of wide tables to a guessed 80 columns
+    out = Console(soft_wrap=True, width=250)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def cli_errors(fn):
+    """A VidbenchError is the user's mistake: one line, its exit code, no traceback. Ctrl-C exits 130."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except VidbenchError as e:
+            err.print(f"[red]error:[/red] {e}", highlight=False, markup=True)
+            raise typer.Exit(e.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("interrupted: finished runs are kept in the store")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+class TableFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class ResultsFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    md = "md"
+
+
+def _print_records(records: list[dict], fmt: str, title: str, wide_columns: tuple[str, ...] = ()) -> None:
+    """JSON and CSV get every column; the terminal table leaves out the `wide_columns`."""
+    if fmt == "json":
+        print(json.dumps(records, indent=2, default=str))
+        return
+    import pandas as pd
+
+    frame = pd.DataFrame(records)
+    if fmt == "csv":
+        sys.stdout.write(frame.to_csv(index=False))
+        return
+    from vidbench.report.tables import format_value
+
+    frame = frame.drop(columns=[c for c in wide_columns if c in frame.columns])
+    table = Table(title=title)
+    for col in frame.columns:
+        table.add_column(col, justify="right" if frame[col].dtype.kind in "if" else "left")
+    for row in records:
+        table.add_row(*(format_value(row[c]) for c in frame.columns))
+    out.print(table)
+
+
+@app.command()
+@cli_errors
+def run(
+    suite: Path = typer.Argument(..., help="The suite file (YAML)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Run folder (default reports/<name>)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the expanded runs and which are done; run nothing."),
+    rerun_failed: bool = typer.Option(False, "--rerun-failed", help="Run again the runs stored as failed."),
+    force: bool = typer.Option(False, "--force", help="Run every run again, finished or not."),
+    executor: str = typer.Option("local", "--executor", help="local or ray."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (with --executor ray)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
+):
+    """Validate the suite, expand the grid, run every run not already finished, store, render reports."""
+    from vidbench.run.session import EXECUTORS, execute_sweep, prepare_sweep
+
+    if executor not in EXECUTORS:
+        raise UsageError(f"--executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
+    if address and executor != "ray":
+        raise UsageError("--address only applies with --executor ray")
+    prepared = prepare_sweep(suite, output)
+    plan = prepared.plan(rerun_failed, force)
+    if dry_run:
+        _print_plan(prepared, plan, as_json)
+        return
+    todo = sum(p.action == "run" for p in plan)
+    if not as_json:
+        out.print(f"{prepared.suite.name}: {len(plan)} runs, {len(plan) - todo} already finished, "
+                  f"{todo} to run → {prepared.output}", highlight=False)
+    outcome = _execute_with_progress(prepared, plan, todo, quiet=as_json)
+    if as_json:
+        print(json.dumps({"output": str(outcome.output), "executed": outcome.executed, "runs": outcome.results,
+                          "reports": [str(p) for p in outcome.reports]}, indent=2))
+    else:
+        counts: dict[str, int] = {}
+        for s in outcome.results.values():
+            counts[s] = counts.get(s, 0) + 1
+        out.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())), highlight=False)
+        for p in outcome.reports:
+            out.print(f"report: {p}", highlight=False)
+    raise typer.Exit(outcome.exit_code)
+
+
+def _describe(spec) -> str:
+    args = "".join(f" {k}={v}" for k, v in spec.model_args.items())
+    return (f"{spec.model}{args} · {spec.dataset} · {spec.resolution_label}px · T={spec.clip_length} · "
+            f"bs={spec.batch_size} · {spec.device} · {spec.precision}")
+
+
+def _print_plan(prepared, plan, as_json: bool) -> None:
+    def state(p):
+        if p.action == "done":
+            return p.stored_status
+        return f"skip ({p.reason})" if p.reason else ("rerun" if p.stored_status else "pending")
+
+    if as_json:
+        print(json.dumps([{"run_id": p.spec.run_id, **p.spec.to_dict(), "state": state(p)} for p in plan],
+                         indent=2, default=str))
+        return
+    table = Table(title=f"{prepared.suite.name}: {len(plan)} runs → {prepared.output}")
+    for col in ("run_id", "model", "args", "dataset", "px", "T", "stride", "batch", "device", "precision",
+                "compile", "state"):
+        table.add_column(col)
+    for p in plan:
+        s = p.spec
+        table.add_row(s.run_id, s.model, json.dumps(s.model_args) if s.model_args else "", s.dataset,
+                      s.resolution_label, str(s.clip_length), str(s.frame_stride), str(s.batch_size), s.device,
+                      s.precision, "yes" if s.compile else "no", state(p))
+    out.print(table)
+
+
+def _execute_with_progress(prepared, plan, todo: int, quiet: bool):
+    from vidbench.run.session import execute_sweep
+
+    done = [0]
+    if quiet or not out.is_terminal:
+        def on_start(spec):
+            pass
+
+        def on_end(spec, result):
+            done[0] += 1
+            if not quiet:
+                msg = f"  {result.error}" if result.error else ""
+                print(f"[{done[0]}/{todo}] {_describe(spec)}: {result.status} ({result.duration_s or 0:.1f} s){msg}",
+                      flush=True)
+
+        return execute_sweep(prepared, plan, on_start=on_start, on_end=on_end)
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=out) as progress:
+        task = progress.add_task("starting", total=todo)
+
+        def on_start(spec):
+            progress.update(task, description=_describe(spec))
+
+        def on_end(spec, result):
+            if result.status != "ok":
+                progress.console.print(f"{_describe(spec)}: {result.status} {result.error or ''}", highlight=False)
+            progress.advance(task)
+
+        return execute_sweep(prepared, plan, on_start=on_start, on_end=on_end)
+
+
+@app.command()
+@cli_errors
+def models(
+    pattern: Optional[str] = typer.Argument(None, help="Glob on model names, e.g. 'r*_18'."),
+    family: Optional[str] = typer.Option(None, "--family", help="cnn, cnn_rnn or transformer."),
+    fmt: TableFormat = typer.Option(TableFormat.table, "--format", help="table, json or csv."),
+):
+    """The model registry, with params and GMACs at each model's default input (counted on the meta device)."""
+    from vidbench.measure.flops import model_cost
+    from vidbench.models import FAMILIES, list_models, model_info
+
+    if family is not None and family not in FAMILIES:
+        raise UsageError(f"--family must be one of {', '.join(FAMILIES)}, not {family!r}")
+    records = []
+    for name in list_models(pattern, family=family):
+        info = model_info(name)
+        cost = model_cost(name, 400, {}, info.default_frames, info.default_size, info.default_size)
+        records.append({"name": name, "family": info.family, "arch": info.arch, "params": cost.params,
+                        "gmacs": round(cost.gmacs, 3),
+                        "input": f"{info.default_frames}x{info.default_size}x{info.default_size}",
+                        "paper": info.paper})
+    if not records:
+        raise UsageError(f"no registered model matches {pattern!r}" + (f" in family {family!r}" if family else ""))
+    _print_records(records, fmt.value, "models (GMACs: one clip at the default input, 400 classes)",
+                   wide_columns=("paper",))
+
+
+@app.command()
+@cli_errors
+def datasets(fmt: TableFormat = typer.Option(TableFormat.table, "--format", help="table, json or csv.")):
+    """The dataset registry."""
+    from vidbench.data import dataset_info, list_datasets
+
+    _print_records([{"name": n, "description": dataset_info(n).description} for n in list_datasets()],
+                   fmt.value, "datasets")
+
+
+@app.command()
+@cli_errors
+def results(
+    folder: Path = typer.Argument(..., help="A run folder."),
+    fmt: ResultsFormat = typer.Option(ResultsFormat.table, "--format", help="table, csv, json or md."),
+):
+    """The runs of a run folder, one row per run, on stdout."""
+    from vidbench.report.frame import export_frame, load_run_folder, to_json_records
+    from vidbench.report.render import header
+    from vidbench.report.tables import markdown_table
+
+    frame = load_run_folder(folder).frame
+    if fmt is ResultsFormat.csv:
+        sys.stdout.write(export_frame(frame).to_csv(index=False))
+    elif fmt is ResultsFormat.json:
+        print(to_json_records(frame))
+    elif fmt is ResultsFormat.md:
+        cols = list(export_frame(frame).columns)
+        print(markdown_table(frame, cols, [header(c) for c in cols]))
+    else:
+        from vidbench.report.render import MD_COLUMNS
+        from vidbench.report.tables import _py, format_value
+
+        table = Table(title=str(folder))
+        for c in MD_COLUMNS:
+            table.add_column(header(c))
+        for _, row in frame.iterrows():
+            table.add_row(*(format_value(_py(row[c])) for c in MD_COLUMNS))
+        out.print(table)
+
+
+@app.command()
+@cli_errors
+def report(
+    folder: Path = typer.Argument(..., help="A run folder."),
+    fmt: str = typer.Option("html,md", "--format", help="Comma-separated: html, md."),
+):
+    """Render the reports of a run folder again, from its store alone."""
+    from vidbench.report import FORMATS, render_reports
+
+    formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise UsageError(f"--format takes html and/or md, not {fmt!r}")
+    for path in render_reports(folder, formats):
+        out.print(f"report: {path}", highlight=False)
+
+
+@app.command()
+@cli_errors
+def env(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")):
+    """The environment fingerprint: torch, CUDA, devices, CPU, decoder backends."""
+    from vidbench.run.env import environment
+
+    data = environment()
+    if as_json:
+        print(json.dumps(data, indent=2, default=str))
+        return
+    table = Table(show_header=False)
+    for k, v in data.items():
+        table.add_row(k, json.dumps(v) if isinstance(v, dict | list) else str(v))
+    out.print(table)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,139 @@
+"""Synthetic datasets with a known answer, generated on the fly and deterministic from the seed.
+
+A bright blob moves over a noisy background on a torus (it leaves one edge and enters the opposite
+one). Because the start point is uniform on the torus, the blob's position in any single frame is
+uniform whatever the class:
+- `synthetic-motion`: the class is the direction of motion (num_classes directions evenly spaced on
+  the circle); colour and start are random. No single frame tells the class, so an order-agnostic
+  model (per-frame CNN + average consensus) sits near chance, while one that relates frames can learn it.
+- `synthetic-appearance`: the class is the blob's colour (num_classes hues evenly spaced); direction
+  and start are random. Any single frame tells the class.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch.utils.data import Dataset
+
+from vidbench.data.registry import DatasetSplits, register_dataset
+
+_SPLIT_IDS = {"train": 1, "val": 2}
+
+
+def _item_generator(seed: int, split: str, index: int) -> torch.Generator:
+    # Distinct, reproducible stream per (seed, split, item), independent of worker or batch order.
+    return torch.Generator().manual_seed((seed * 1_000_003 + _SPLIT_IDS[split] * 100_000_007 + index) % 2**63)
+
+
+def hue_to_rgb(hue: torch.Tensor | float) -> torch.Tensor:
+    """Fully saturated colour of a hue in [0, 1): the RGB palette used to colour blobs."""
+    h = torch.as_tensor(hue, dtype=torch.float32) * 6.0
+    k = torch.stack([(5 + h) % 6, (3 + h) % 6, (1 + h) % 6])
+    return 1 - torch.clamp(torch.minimum(k, 4 - k), 0, 1)
+
+
+def render_blob_clip(start: torch.Tensor, velocity: torch.Tensor, color: torch.Tensor, frames: int,
+                     size: tuple[int, int], sigma: float, noise: float, g: torch.Generator) -> torch.Tensor:
+    """(3, T, H, W) clip of a Gaussian blob moving at `velocity` px/frame on a torus, plus noise."""
+    h, w = size
+    t = torch.arange(frames, dtype=torch.float32)
+    cy = start[0] + velocity[0] * t  # (T,)
+    cx = start[1] + velocity[1] * t
+    dy = torch.remainder(torch.arange(h)[None, :] - cy[:, None] + h / 2, h) - h / 2  # (T, H) torus distance
+    dx = torch.remainder(torch.arange(w)[None, :] - cx[:, None] + w / 2, w) - w / 2  # (T, W)
+    blob = torch.exp(-(dy[:, :, None] ** 2 + dx[:, None, :] ** 2) / (2 * sigma**2))  # (T, H, W)
+    clip = color[:, None, None, None] * blob[None]
+    return clip + noise * torch.randn(clip.shape, generator=g)
+
+
+class BlobClips(Dataset):
+    """One split of a blob dataset; `kind` says whether direction or colour carries the class."""
+
+    def __init__(self, kind: str, split: str, size: int, num_classes: int, clip_length: int,
+                 resolution: tuple[int, int], frame_stride: int, seed: int, speed: float, noise: float):
+        self.kind, self.split, self.size = kind, split, size
+        self.num_classes, self.clip_length, self.resolution = num_classes, clip_length, resolution
+        self.seed, self.noise = seed, noise
+        side = min(resolution)
+        self.sigma = max(1.5, side / 10)
+        # Speed scales with the frame so a sweep over resolution keeps the same motion in frame units;
+        # a frame stride of s samples every s-th frame of the underlying motion.
+        self.step = speed * side / 16 * frame_stride
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        if not 0 <= index < self.size:
+            raise IndexError(index)
+        g = _item_generator(self.seed, self.split, index)
+        label = index % self.num_classes
+        h, w = self.resolution
+        start = torch.rand(2, generator=g) * torch.tensor([h, w], dtype=torch.float32)
+        random_hue, random_angle = torch.rand(2, generator=g)
+        if self.kind == "motion":
+            angle, hue = 2 * math.pi * label / self.num_classes, random_hue
+        else:
+            angle, hue = 2 * math.pi * float(random_angle), label / self.num_classes
+        velocity = self.step * torch.tensor([math.sin(angle), math.cos(angle)])
+        clip = render_blob_clip(start, velocity, hue_to_rgb(hue), self.clip_length, self.resolution,
+                                self.sigma, self.noise, g)
+        return clip, label
+
+
+def _blob_splits(kind: str, *, clip_length, resolution, frame_stride, seed, num_classes, train_size,
+                 val_size, speed, noise) -> DatasetSplits:
+    if num_classes < 2:
+        raise ValueError("num_classes must be at least 2")
+    make = lambda split, size: BlobClips(kind, split, size, num_classes, clip_length, resolution,  # noqa: E731
+                                         frame_stride, seed, speed, noise)
+    return DatasetSplits(num_classes, make("train", train_size), make("val", val_size))
+
+
+@register_dataset("synthetic-motion")
+def synthetic_motion(*, clip_length: int, resolution: tuple[int, int], frame_stride: int = 1, seed: int = 0,
+                     num_classes: int = 4, train_size: int = 512, val_size: int = 256, speed: float = 1.0,
+                     noise: float = 0.1) -> DatasetSplits:
+    """A blob moving in one of num_classes directions: only the order of frames tells the class."""
+    return _blob_splits("motion", clip_length=clip_length, resolution=resolution, frame_stride=frame_stride,
+                        seed=seed, num_classes=num_classes, train_size=train_size, val_size=val_size,
+                        speed=speed, noise=noise)
+
+
+@register_dataset("synthetic-appearance")
+def synthetic_appearance(*, clip_length: int, resolution: tuple[int, int], frame_stride: int = 1, seed: int = 0,
+                         num_classes: int = 4, train_size: int = 512, val_size: int = 256, speed: float = 1.0,
+                         noise: float = 0.1) -> DatasetSplits:
+    """A blob whose colour is the class, moving in a random direction: any one frame tells the class."""
+    return _blob_splits("appearance", clip_length=clip_length, resolution=resolution, frame_stride=frame_stride,
+                        seed=seed, num_classes=num_classes, train_size=train_size, val_size=val_size,
+                        speed=speed, noise=noise)
+
+
+class NoiseClips(Dataset):
+    """Gaussian noise with random labels: the right input for speed-only runs (accuracy is chance)."""
+
+    def __init__(self, split: str, size: int, num_classes: int, clip_length: int, resolution: tuple[int, int],
+                 seed: int):
+        self.split, self.size, self.num_classes, self.seed = split, size, num_classes, seed
+        self.shape = (3, clip_length, *resolution)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        if not 0 <= index < self.size:
+            raise IndexError(index)
+        g = _item_generator(self.seed, self.split, index)
+        label = int(torch.randint(self.num_classes, (1,), generator=g))
+        return torch.randn(self.shape, generator=g), label
+
+
+@register_dataset("random")
+def random(*, clip_length: int, resolution: tuple[int, int], frame_stride: int = 1, seed: int = 0,
+           num_classes: int = 400, train_size: int = 64, val_size: int = 64) -> DatasetSplits:
+    """Noise tensors with random labels, no decoding: for speed-only runs."""
+    make = lambda split, size: NoiseClips(split, size, num_classes, clip_length, resolution, seed)  # noqa: E731
+    return DatasetSplits(num_classes, make("train", train_size), make("val", val_size))

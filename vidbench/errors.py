@@ -1,0 +1,27 @@
+"""Errors a user can cause, each mapped to the exit code the CLI returns (DESIGN.md §1)."""
+
+from __future__ import annotations
+
+
+class VidbenchError(Exception):
+    """Base of every error vidbench reports to a user as one line, without a traceback."""
+
+    exit_code = 1
+
+
+class SuiteError(VidbenchError):
+    """The suite file is malformed or asks for something impossible; nothing is run or written."""
+
+    exit_code = 2
+
+
+class UsageError(VidbenchError):
+    """A command was called with arguments that cannot work (missing folder, bad format)."""
+
+    exit_code = 2
+
+
+class RegistryError(VidbenchError):
+    """An unknown or duplicate model/dataset name, or arguments its builder does not take."""
+
+    exit_code = 2

@@ -1,0 +1,1 @@
+"""Measurements: FLOPs, memory, timing, statistics, training and accuracy."""

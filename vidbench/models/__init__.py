@@ -1,0 +1,14 @@
+"""The model registry; importing this package registers every built-in model."""
+
+from vidbench.models import cnn2d, cnn3d, cnn_rnn, transformers  # noqa: F401  (registration)
+from vidbench.models.registry import (
+    FAMILIES,
+    InputLimits,
+    ModelInfo,
+    create_model,
+    list_models,
+    model_info,
+    register_model,
+)
+
+__all__ = ["FAMILIES", "InputLimits", "ModelInfo", "create_model", "list_models", "model_info", "register_model"]

@@ -1,0 +1,1 @@
+"""Executing runs: the worker-side runner, executors and the sweep driver."""

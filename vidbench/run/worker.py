@@ -1,0 +1,37 @@
+"""The worker process: receives run specs over a pipe, executes each, sends the result back.
+
+It stays warm between runs (torch and the models are imported once). It leads its own process group,
+so the driver can kill it and anything it started on a timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import asdict
+from multiprocessing.connection import Connection
+
+
+def worker_main(conn: Connection, log_path: str | None) -> None:
+    os.setpgrp()
+    if log_path:  # keep model prints and warnings out of the driver's output
+        log = open(log_path, "a", buffering=1)
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        sys.stdout = sys.stderr = log
+    from vidbench.run.runner import execute
+    from vidbench.suite.plugins import import_plugins
+    from vidbench.suite.spec import RunSpec
+
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        import_plugins(message["plugins"])
+        spec = RunSpec.from_dict(message["spec"])
+        print(f"--- run {spec.run_id}: {spec.model} {spec.dataset} {spec.resolution_label}px "
+              f"T={spec.clip_length} bs={spec.batch_size} {spec.device} {spec.precision}", flush=True)
+        conn.send(asdict(execute(spec)))

@@ -1,0 +1,179 @@
+"""The suite file, validated by pydantic (unknown keys rejected) and loaded into a `Suite`."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, ValidationError, field_validator
+
+from vidbench.errors import SuiteError
+
+METRICS = ("params", "flops", "memory", "latency", "throughput", "train_throughput", "accuracy")
+Metric = Literal["params", "flops", "memory", "latency", "throughput", "train_throughput", "accuracy"]
+Precision = Literal["fp32", "bf16", "fp16"]
+Optimizer = Literal["adamw", "adam", "sgd"]
+DEVICE_PATTERN = re.compile(r"^(cpu|cuda(:\d+)?|mps)$")
+
+
+def _as_list(value: Any) -> Any:
+    return value if isinstance(value, list) else [value]
+
+
+def _as_entry(value: Any) -> Any:
+    return {"name": value} if isinstance(value, str) else value
+
+
+def _as_hw(value: Any) -> Any:
+    return [value, value] if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+OneOrMany = lambda item: Annotated[list[item], BeforeValidator(_as_list), Field(min_length=1)]  # noqa: E731
+Axis = lambda item: Annotated[list[item], Field(min_length=1)]  # noqa: E731
+Resolution = Annotated[tuple[PositiveInt, PositiveInt], BeforeValidator(_as_hw)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Entry(Strict):
+    """A model or dataset: a name (a glob for models), fixed `args`, and swept `grid` args."""
+
+    name: str
+    args: dict[str, Any] = {}
+    grid: dict[str, Annotated[list[Any], Field(min_length=1)]] = {}
+
+    @field_validator("grid")
+    @classmethod
+    def _grid_disjoint_from_args(cls, grid: dict[str, list[Any]], info) -> dict[str, list[Any]]:
+        both = set(grid) & set(info.data.get("args", {}))
+        if both:
+            raise ValueError(f"{sorted(both)[0]!r} is both a fixed arg and a grid axis")
+        return grid
+
+
+EntryList = Annotated[list[Annotated[Entry, BeforeValidator(_as_entry)]], Field(min_length=1)]
+
+
+class TrainConfig(Strict):
+    """Training for accuracy and train_throughput; a list value makes that key an ablation axis."""
+
+    epochs: OneOrMany(PositiveInt) = [1]
+    optimizer: OneOrMany(Optimizer) = ["adamw"]
+    lr: OneOrMany(Annotated[float, Field(gt=0)]) = [1e-3]
+    weight_decay: OneOrMany(Annotated[float, Field(ge=0)]) = [0.05]
+    momentum: OneOrMany(Annotated[float, Field(ge=0, lt=1)]) = [0.9]
+    batch_size: OneOrMany(PositiveInt) = [16]
+
+
+class BenchmarkConfig(Strict):
+    warmup: Annotated[int, Field(ge=0)] = 3
+    repeats: PositiveInt = 20
+
+
+class Limits(Strict):
+    timeout_s: Annotated[float, Field(gt=0)] = 900
+    oom_retries: Annotated[int, Field(ge=0)] = 2
+
+
+class Suite(Strict):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    description: str = ""
+    seed: int = 0
+    output: str | None = None
+    plugins: list[str] = []
+    models: EntryList
+    datasets: EntryList = [Entry(name="random")]
+    resolutions: Axis(Resolution) = [(112, 112)]
+    clip_lengths: Axis(PositiveInt) = [16]
+    frame_strides: Axis(PositiveInt) = [1]
+    batch_sizes: Axis(PositiveInt) = [1]
+    devices: Axis(str) = ["cpu"]
+    precisions: Axis(Precision) = ["fp32"]
+    compile: Axis(bool) = [False]
+    metrics: Axis(Metric) = list(METRICS)
+    train: TrainConfig = TrainConfig()
+    benchmark: BenchmarkConfig = BenchmarkConfig()
+    exclude: list[dict[str, Any]] = []
+    limits: Limits = Limits()
+
+    @field_validator("devices")
+    @classmethod
+    def _device_names(cls, devices: list[str]) -> list[str]:
+        for d in devices:
+            if not DEVICE_PATTERN.match(d):
+                raise ValueError(f"unknown device {d!r}; expected cpu, cuda, cuda:N or mps")
+        return devices
+
+    @field_validator("resolutions", "clip_lengths", "frame_strides", "batch_sizes", "devices", "precisions",
+                     "compile", "metrics")
+    @classmethod
+    def _no_repeats(cls, values: list[Any]) -> list[Any]:
+        seen = set()
+        for v in values:
+            if v in seen:
+                raise ValueError(f"{v!r} is listed twice")
+            seen.add(v)
+        return values
+
+
+_SCHEMAS = (Suite, Entry, TrainConfig, BenchmarkConfig, Limits)
+
+
+def _loc_path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.startswith("function-") or part.startswith("tuple["):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """The first problem of a pydantic error as one line: key path, value, what is wrong."""
+    err = error.errors()[0]
+    path = _loc_path(err["loc"]) or "suite"
+    if err["type"] == "extra_forbidden":
+        key = str(err["loc"][-1])
+        known = {f for schema in _SCHEMAS for f in schema.model_fields}
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"{path}: unknown key{hint}"
+    if err["type"] == "missing":
+        return f"{path}: required key is missing"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{path} = {err.get('input')!r}: {msg}"
+
+
+def parse_suite(data: Any, source: str = "suite") -> Suite:
+    if not isinstance(data, dict):
+        raise SuiteError(f"{source}: a suite file must be a mapping of keys, not {type(data).__name__}")
+    try:
+        return Suite.model_validate(data)
+    except ValidationError as e:
+        raise SuiteError(f"{source}: {describe_validation_error(e)}") from None
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Read and validate a suite file; every problem is a SuiteError naming the file and key."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise SuiteError(f"cannot read suite file {str(path)!r}: {e.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise SuiteError(f"{path}{where}: malformed YAML: {e.problem}") from None
+    except yaml.YAMLError as e:
+        raise SuiteError(f"{path}: malformed YAML: {e}") from None
+    return parse_suite(data, str(path))

@@ -1,0 +1,68 @@
+"""RunSpec: one fully resolved run, with a stable id hashed from what determines its figures."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+TIMED_METRICS = {"latency", "throughput", "train_throughput"}
+TRAINED_METRICS = {"accuracy", "train_throughput"}
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    model: str
+    model_args: dict[str, Any]
+    dataset: str
+    dataset_args: dict[str, Any]
+    resolution: tuple[int, int]
+    clip_length: int
+    frame_stride: int
+    batch_size: int
+    device: str
+    precision: str
+    compile: bool
+    metrics: tuple[str, ...]
+    train: dict[str, Any]
+    benchmark: dict[str, Any]
+    seed: int
+    # Descriptive, not part of the identity:
+    family: str = field(default="", compare=False)
+    arch: str = field(default="", compare=False)
+
+    def identity(self) -> dict[str, Any]:
+        """Everything that changes a figure of this run. Train and benchmark settings are included only
+        when a metric uses them, so ablating the learning rate does not duplicate a speed-only run."""
+        ident = asdict(self)
+        del ident["family"], ident["arch"]
+        ident["metrics"] = sorted(self.metrics)
+        if not TRAINED_METRICS & set(self.metrics):
+            del ident["train"]
+        if not TIMED_METRICS & set(self.metrics):
+            del ident["benchmark"]
+        return ident
+
+    @property
+    def run_id(self) -> str:
+        return hashlib.sha256(canonical_json(self.identity()).encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunSpec":
+        data = dict(data)
+        data["resolution"] = tuple(data["resolution"])
+        data["metrics"] = tuple(data["metrics"])
+        return cls(**data)
+
+    @property
+    def resolution_label(self) -> str:
+        h, w = self.resolution
+        return str(h) if h == w else f"{h}x{w}"
