@@ -34,17 +34,18 @@ def hue_to_rgb(hue: torch.Tensor | float) -> torch.Tensor:
     return 1 - torch.clamp(torch.minimum(k, 4 - k), 0, 1)
 
 
-def render_blob_clip(start: torch.Tensor, velocity: torch.Tensor, color: torch.Tensor, frames: int,
+def render_blob_clip(starts: torch.Tensor, velocity: torch.Tensor, colors: torch.Tensor, frames: int,
                      size: tuple[int, int], sigma: float, noise: float, g: torch.Generator) -> torch.Tensor:
-    """(3, T, H, W) clip of a Gaussian blob moving at `velocity` px/frame on a torus, plus noise."""
+    """(3, T, H, W) clip of Gaussian blobs (starts: (K, 2), colors: (K, 3)) all moving at `velocity`
+    px/frame on a torus, plus Gaussian noise."""
     h, w = size
     t = torch.arange(frames, dtype=torch.float32)
-    cy = start[0] + velocity[0] * t  # (T,)
-    cx = start[1] + velocity[1] * t
-    dy = torch.remainder(torch.arange(h)[None, :] - cy[:, None] + h / 2, h) - h / 2  # (T, H) torus distance
-    dx = torch.remainder(torch.arange(w)[None, :] - cx[:, None] + w / 2, w) - w / 2  # (T, W)
-    blob = torch.exp(-(dy[:, :, None] ** 2 + dx[:, None, :] ** 2) / (2 * sigma**2))  # (T, H, W)
-    clip = color[:, None, None, None] * blob[None]
+    cy = starts[:, 0, None] + velocity[0] * t  # (K, T)
+    cx = starts[:, 1, None] + velocity[1] * t
+    dy = torch.remainder(torch.arange(h) - cy[..., None] + h / 2, h) - h / 2  # (K, T, H) torus distance
+    dx = torch.remainder(torch.arange(w) - cx[..., None] + w / 2, w) - w / 2  # (K, T, W)
+    blobs = torch.exp(-(dy[..., :, None] ** 2 + dx[..., None, :] ** 2) / (2 * sigma**2))  # (K, T, H, W)
+    clip = torch.einsum("kc,kthw->cthw", colors, blobs).clamp(max=1.0)
     return clip + noise * torch.randn(clip.shape, generator=g)
 
 
@@ -52,8 +53,9 @@ class BlobClips(Dataset):
     """One split of a blob dataset; `kind` says whether direction or colour carries the class."""
 
     def __init__(self, kind: str, split: str, size: int, num_classes: int, clip_length: int,
-                 resolution: tuple[int, int], frame_stride: int, seed: int, speed: float, noise: float):
-        self.kind, self.split, self.size = kind, split, size
+                 resolution: tuple[int, int], frame_stride: int, seed: int, speed: float, noise: float,
+                 blobs: int):
+        self.kind, self.split, self.size, self.blobs = kind, split, size, blobs
         self.num_classes, self.clip_length, self.resolution = num_classes, clip_length, resolution
         self.seed, self.noise = seed, noise
         side = min(resolution)
@@ -71,45 +73,49 @@ class BlobClips(Dataset):
         g = _item_generator(self.seed, self.split, index)
         label = index % self.num_classes
         h, w = self.resolution
-        start = torch.rand(2, generator=g) * torch.tensor([h, w], dtype=torch.float32)
-        random_hue, random_angle = torch.rand(2, generator=g)
+        starts = torch.rand(self.blobs, 2, generator=g) * torch.tensor([h, w], dtype=torch.float32)
+        random_hues = torch.rand(self.blobs, generator=g)
+        random_angle = float(torch.rand(1, generator=g))
         if self.kind == "motion":
-            angle, hue = 2 * math.pi * label / self.num_classes, random_hue
+            angle, hues = 2 * math.pi * label / self.num_classes, random_hues
         else:
-            angle, hue = 2 * math.pi * float(random_angle), label / self.num_classes
+            angle, hues = 2 * math.pi * random_angle, torch.full((self.blobs,), label / self.num_classes)
         velocity = self.step * torch.tensor([math.sin(angle), math.cos(angle)])
-        clip = render_blob_clip(start, velocity, hue_to_rgb(hue), self.clip_length, self.resolution,
-                                self.sigma, self.noise, g)
+        colors = torch.stack([hue_to_rgb(hue) for hue in hues])
+        clip = render_blob_clip(starts, velocity, colors, self.clip_length, self.resolution, self.sigma,
+                                self.noise, g)
         return clip, label
 
 
 def _blob_splits(kind: str, *, clip_length, resolution, frame_stride, seed, num_classes, train_size,
-                 val_size, speed, noise) -> DatasetSplits:
+                 val_size, speed, noise, blobs) -> DatasetSplits:
     if num_classes < 2:
         raise ValueError("num_classes must be at least 2")
+    if blobs < 1:
+        raise ValueError("blobs must be at least 1")
     make = lambda split, size: BlobClips(kind, split, size, num_classes, clip_length, resolution,  # noqa: E731
-                                         frame_stride, seed, speed, noise)
+                                         frame_stride, seed, speed, noise, blobs)
     return DatasetSplits(num_classes, make("train", train_size), make("val", val_size))
 
 
 @register_dataset("synthetic-motion")
 def synthetic_motion(*, clip_length: int, resolution: tuple[int, int], frame_stride: int = 1, seed: int = 0,
                      num_classes: int = 4, train_size: int = 512, val_size: int = 256, speed: float = 1.0,
-                     noise: float = 0.1) -> DatasetSplits:
+                     noise: float = 0.1, blobs: int = 3) -> DatasetSplits:
     """A blob moving in one of num_classes directions: only the order of frames tells the class."""
     return _blob_splits("motion", clip_length=clip_length, resolution=resolution, frame_stride=frame_stride,
                         seed=seed, num_classes=num_classes, train_size=train_size, val_size=val_size,
-                        speed=speed, noise=noise)
+                        speed=speed, noise=noise, blobs=blobs)
 
 
 @register_dataset("synthetic-appearance")
 def synthetic_appearance(*, clip_length: int, resolution: tuple[int, int], frame_stride: int = 1, seed: int = 0,
                          num_classes: int = 4, train_size: int = 512, val_size: int = 256, speed: float = 1.0,
-                         noise: float = 0.1) -> DatasetSplits:
+                         noise: float = 0.1, blobs: int = 3) -> DatasetSplits:
     """A blob whose colour is the class, moving in a random direction: any one frame tells the class."""
     return _blob_splits("appearance", clip_length=clip_length, resolution=resolution, frame_stride=frame_stride,
                         seed=seed, num_classes=num_classes, train_size=train_size, val_size=val_size,
-                        speed=speed, noise=noise)
+                        speed=speed, noise=noise, blobs=blobs)
 
 
 class NoiseClips(Dataset):

@@ -43,6 +43,7 @@ def forward_flops(model: torch.nn.Module, clip: torch.Tensor) -> int:
 
 def model_cost(name: str, num_classes: int, args: dict[str, Any], frames: int, height: int, width: int) -> ModelCost:
     """Params and MACs of a registered model for one (3, frames, height, width) clip at batch 1."""
+    args = {k: v for k, v in args.items() if k != "weights"}  # weights change no count
     with torch.device("meta"):
         model = create_model(name, num_classes=num_classes, **args).eval()
         clip = torch.empty(1, 3, frames, height, width)

@@ -1,6 +1,6 @@
 """The model registry; importing this package registers every built-in model."""
 
-from vidbench.models import cnn2d, cnn3d, cnn_rnn, transformers  # noqa: F401  (registration)
+from vidbench.models import cnn2d, cnn3d, cnn_rnn, i3d, slowfast, transformers, x3d  # noqa: F401  (registration)
 from vidbench.models.registry import (
     FAMILIES,
     InputLimits,

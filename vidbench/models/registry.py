@@ -63,6 +63,7 @@ class ModelInfo:
     std: tuple[float, float, float] = KINETICS_STD
     limits: LimitsSpec = field(default_factory=InputLimits)
     paper: str = ""
+    torchvision_weights: str | None = None  # name of torchvision's weights enum, e.g. "R3D_18_Weights"
 
     def input_limits(self, args: dict[str, Any] | None = None) -> InputLimits:
         """Limits for these constructor args (a patch size arg changes the size multiple)."""
@@ -79,7 +80,7 @@ class ModelInfo:
         accepted = self.accepted_args()
         if accepted is None:
             return
-        unknown = sorted(set(args) - accepted)
+        unknown = sorted(set(args) - accepted - {"weights"})  # every model takes `weights`
         if unknown:
             raise RegistryError(
                 f"model {self.name!r} takes no argument {unknown[0]!r} "
@@ -100,6 +101,7 @@ def register_model(
     std: tuple[float, float, float] = KINETICS_STD,
     limits: LimitsSpec | None = None,
     paper: str = "",
+    torchvision_weights: str | None = None,
 ):
     """Decorator registering a builder `f(num_classes, **args) -> nn.Module` under its function name.
 
@@ -121,6 +123,7 @@ def register_model(
             std=tuple(std),
             limits=limits if limits is not None else InputLimits(),
             paper=paper,
+            torchvision_weights=torchvision_weights,
         )
         _MODELS.add(info.name, info)
         return builder
@@ -140,8 +143,16 @@ def list_models(pattern: str | Iterable[str] | None = None, family: str | None =
     return names
 
 
-def create_model(name: str, num_classes: int = 400, **args: Any) -> nn.Module:
-    """Build a registered model; it maps (B, C, T, H, W) float clips to (B, num_classes) logits."""
+def create_model(name: str, num_classes: int = 400, weights: str | None = None, **args: Any) -> nn.Module:
+    """Build a registered model; it maps (B, C, T, H, W) float clips to (B, num_classes) logits.
+
+    `weights`: a local checkpoint path, or a torchvision weight-set name found in the torch cache.
+    """
     info = _MODELS.get(name)
     info.check_args(args)
-    return info.builder(num_classes=num_classes, **args)
+    model = info.builder(num_classes=num_classes, **args)
+    if weights is not None:
+        from vidbench.models.weights import load_weights
+
+        load_weights(model, weights, name, info.torchvision_weights)
+    return model

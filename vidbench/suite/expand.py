@@ -9,6 +9,7 @@ from typing import Any, Iterator
 from vidbench.data import dataset_info
 from vidbench.errors import RegistryError, SuiteError
 from vidbench.models import list_models, model_info
+from vidbench.models.weights import resolve_weights
 from vidbench.suite.schema import Entry, Suite
 from vidbench.suite.spec import RunSpec
 
@@ -39,6 +40,8 @@ def _expand_models(entries: list[Entry]) -> list[tuple[str, dict[str, Any]]]:
                 for combo in grid_product(entry.grid):
                     args = {**entry.args, **combo}
                     info.check_args(args)
+                    if args.get("weights") is not None:
+                        resolve_weights(str(args["weights"]), info.torchvision_weights)
                     out.append((name, args))
             except RegistryError as e:
                 raise SuiteError(f"models[{i}]: {e}") from None
