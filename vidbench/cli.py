@@ -14,6 +14,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from vidbench.errors import UsageError, VidbenchError
@@ -34,7 +35,7 @@ def cli_errors(fn):
         try:
             return fn(*args, **kwargs)
         except VidbenchError as e:
-            err.print(f"[red]error:[/red] {e}", highlight=False, markup=True)
+            err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
             err.print("interrupted: finished runs are kept in the store")
@@ -106,15 +107,19 @@ def run(
     if not as_json:
         out.print(f"{prepared.suite.name}: {len(plan)} runs, {len(plan) - todo} already finished, "
                   f"{todo} to run → {prepared.output}", highlight=False)
-    outcome = _execute_with_progress(prepared, plan, todo, quiet=as_json)
+    outcome = _execute_with_progress(prepared, plan, todo, as_json, executor, address)
     if as_json:
         print(json.dumps({"output": str(outcome.output), "executed": outcome.executed, "runs": outcome.results,
-                          "reports": [str(p) for p in outcome.reports]}, indent=2))
+                          "stopped_devices": outcome.stopped_devices, "reports": [str(p) for p in outcome.reports]},
+                         indent=2))
     else:
         counts: dict[str, int] = {}
         for s in outcome.results.values():
-            counts[s] = counts.get(s, 0) + 1
+            counts[s or "not run"] = counts.get(s or "not run", 0) + 1
         out.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())), highlight=False)
+        for device in outcome.stopped_devices:
+            err.print(f"stopped {device}: limits.max_consecutive_failures "
+                      f"({prepared.suite.limits.max_consecutive_failures}) failed runs in a row", highlight=False)
         for p in outcome.reports:
             out.print(f"report: {p}", highlight=False)
     raise typer.Exit(outcome.exit_code)
@@ -148,7 +153,7 @@ def _print_plan(prepared, plan, as_json: bool) -> None:
     out.print(table)
 
 
-def _execute_with_progress(prepared, plan, todo: int, quiet: bool):
+def _execute_with_progress(prepared, plan, todo: int, quiet: bool, executor: str, address: str | None):
     from vidbench.run.session import execute_sweep
 
     done = [0]
@@ -163,7 +168,7 @@ def _execute_with_progress(prepared, plan, todo: int, quiet: bool):
                 print(f"[{done[0]}/{todo}] {_describe(spec)}: {result.status} ({result.duration_s or 0:.1f} s){msg}",
                       flush=True)
 
-        return execute_sweep(prepared, plan, on_start=on_start, on_end=on_end)
+        return execute_sweep(prepared, plan, executor, address, on_start=on_start, on_end=on_end)
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -176,10 +181,11 @@ def _execute_with_progress(prepared, plan, todo: int, quiet: bool):
 
         def on_end(spec, result):
             if result.status != "ok":
-                progress.console.print(f"{_describe(spec)}: {result.status} {result.error or ''}", highlight=False)
+                progress.console.print(f"{_describe(spec)}: {result.status} {result.error or ''}", highlight=False,
+                                       markup=False)
             progress.advance(task)
 
-        return execute_sweep(prepared, plan, on_start=on_start, on_end=on_end)
+        return execute_sweep(prepared, plan, executor, address, on_start=on_start, on_end=on_end)
 
 
 @app.command()
@@ -265,6 +271,44 @@ def report(
         raise UsageError(f"--format takes html and/or md, not {fmt!r}")
     for path in render_reports(folder, formats):
         out.print(f"report: {path}", highlight=False)
+
+
+@app.command()
+@cli_errors
+def compare(
+    folder_a: Path = typer.Argument(..., help="The baseline run folder."),
+    folder_b: Path = typer.Argument(..., help="The run folder compared with it."),
+    threshold: float = typer.Option(5.0, "--threshold", help="Percent change that counts as a regression."),
+    fmt: str = typer.Option("table", "--format", help="table, md or csv."),
+):
+    """The same runs of two folders side by side; exit 1 when any metric regressed beyond the threshold."""
+    from vidbench.report.compare import compare_folders
+    from vidbench.report.tables import _py, format_value, markdown_table
+
+    if fmt not in ("table", "md", "csv"):
+        raise UsageError(f"--format takes table, md or csv, not {fmt!r}")
+    result = compare_folders(folder_a, folder_b, threshold)
+    rows = result.rows.assign(change=result.rows["change_pct"].map(lambda c: f"{c:+.1f}%"),
+                              flag=result.rows["regression"].map(lambda r: "REGRESSION" if r else ""))
+    columns = ["model", "dataset", "resolution", "clip_length", "batch_size", "device", "metric", "a", "b", "change",
+               "flag"]
+    if fmt == "csv":
+        sys.stdout.write(result.rows.to_csv(index=False))
+    elif fmt == "md":
+        print(markdown_table(rows, columns))
+    else:
+        table = Table(title=f"{folder_a} → {folder_b} (regression: worse by more than {threshold:g}%)")
+        for c in columns:
+            table.add_column(c)
+        for _, r in rows.iterrows():
+            style = "red" if r["regression"] else None
+            table.add_row(*(format_value(_py(r[c])) for c in columns), style=style)
+        out.print(table)
+    n = len(result.regressions)
+    summary = (f"{result.rows['run_id'].nunique()} runs matched, {result.only_a} only in A, {result.only_b} only "
+               f"in B; {n} regression(s)")
+    err.print(summary, highlight=False)
+    raise typer.Exit(1 if n else 0)
 
 
 @app.command()

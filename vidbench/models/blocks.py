@@ -26,3 +26,11 @@ def frames_to_batch(x):
     """(B, C, T, H, W) → (B·T, C, H, W), for applying a 2D network to every frame."""
     b, c, t, h, w = x.shape
     return x.transpose(1, 2).reshape(b * t, c, h, w), b, t
+
+
+def projection_shortcut3d(dim_in: int, dim_out: int, spatial_stride: int):
+    """The residual branch's 1×1×1 projection when a block changes width or stride, else None (identity)."""
+    if dim_in == dim_out and spatial_stride == 1:
+        return None
+    return nn.Sequential(nn.Conv3d(dim_in, dim_out, 1, stride=(1, spatial_stride, spatial_stride), bias=False),
+                         nn.BatchNorm3d(dim_out))

@@ -1,39 +1,30 @@
-"""Video transformers: TimeSformer with divided, joint or space-only attention."""
+"""TimeSformer (Bertasius et al., ICML 2021): divided, joint or space-only attention over frame patches.
+
+`timesformer_tiny` and `timesformer_b` share one builder, `_create_timesformer`. The layers shared by
+all the video transformers live in `vit_layers`; ViViT, VideoMAE and torchvision's Video Swin and
+MViT are in `vivit`, `videomae` and `torchvision_transformers`.
+"""
 
 from __future__ import annotations
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
-from vidbench.models.registry import InputLimits, register_model
+from vidbench.models.registry import register_model
+from vidbench.models.vit_layers import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    Attention,
+    Mlp,
+    patch_limits,
+    resize_1d_embed,
+    resize_grid_embed,
+)
 
 TIMESFORMER_PAPER = "Bertasius et al., Is Space-Time Attention All You Need for Video Understanding?, ICML 2021"
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+TIMESFORMER_MEAN = (0.45, 0.45, 0.45)  # the official code's DATA.MEAN / DATA.STD (PySlowFast defaults)
+TIMESFORMER_STD = (0.225, 0.225, 0.225)
 ATTENTION_MODES = ("divided", "joint", "space_only")
-
-
-class Attention(nn.Module):
-    """Multi-head self-attention through `scaled_dot_product_attention` (counted on the meta device)."""
-
-    def __init__(self, dim: int, heads: int):
-        super().__init__()
-        self.heads = heads
-        self.qkv = nn.Linear(dim, dim * 3)
-        self.proj = nn.Linear(dim, dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, n, d = x.shape
-        q, k, v = self.qkv(x).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        out = F.scaled_dot_product_attention(q, k, v)
-        return self.proj(out.transpose(1, 2).reshape(b, n, d))
-
-
-class Mlp(nn.Sequential):
-    def __init__(self, dim: int, ratio: float):
-        hidden = int(dim * ratio)
-        super().__init__(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
 
 
 class TimeSformerBlock(nn.Module):
@@ -41,23 +32,20 @@ class TimeSformerBlock(nn.Module):
     (patches of one frame, with the class token); `joint`: all tokens at once; `space_only`: each frame
     on its own."""
 
-    def __init__(self, dim: int, heads: int, mlp_ratio: float, attention: str):
+    def __init__(self, dim: int, heads: int, mlp_ratio: float, attention: str, norm_eps: float = 1e-5):
         super().__init__()
         self.attention = attention
         if attention == "divided":
-            self.norm_t = nn.LayerNorm(dim)
+            self.norm_t = nn.LayerNorm(dim, eps=norm_eps)
             self.attn_t = Attention(dim, heads)
             self.fc_t = nn.Linear(dim, dim)
-        self.norm1 = nn.LayerNorm(dim)
+        self.norm1 = nn.LayerNorm(dim, eps=norm_eps)
         self.attn = Attention(dim, heads)
-        self.norm2 = nn.LayerNorm(dim)
+        self.norm2 = nn.LayerNorm(dim, eps=norm_eps)
         self.mlp = Mlp(dim, mlp_ratio)
 
     def forward(self, x: torch.Tensor, t: int) -> torch.Tensor:
-        if self.attention == "joint":
-            x = x + self.attn(self.norm1(x))
-            return x + self.mlp(self.norm2(x))
-        if self.attention == "space_only":  # x: (B·T, 1+N, D)
+        if self.attention in ("joint", "space_only"):  # joint: (B, 1+T·N, D); space_only: (B·T, 1+N, D)
             x = x + self.attn(self.norm1(x))
             return x + self.mlp(self.norm2(x))
         cls, patches = x[:, :1], x[:, 1:]  # patches: (B, T·N, D), time-major
@@ -76,11 +64,16 @@ class TimeSformerBlock(nn.Module):
 
 class TimeSformer(nn.Module):
     """ViT over frame patches with learned space and time embeddings, interpolated when the input
-    differs from the size they were built for, so resolution and clip-length sweeps work."""
+    differs from the size they were built for, so resolution and clip-length sweeps work.
+
+    Linear layers keep PyTorch's default init (a ViT-style trunc_normal(0.02) init with a zero-init
+    temporal fc made the tiny model fail to learn motion on synthetic-motion); only the class token
+    and the embeddings are drawn from trunc_normal(0.02).
+    """
 
     def __init__(self, num_classes: int, img_size: int = 224, num_frames: int = 8, patch_size: int = 16,
                  dim: int = 768, depth: int = 12, heads: int = 12, mlp_ratio: float = 4.0,
-                 attention: str = "divided", dropout: float = 0.0):
+                 attention: str = "divided", dropout: float = 0.0, norm_eps: float = 1e-5):
         super().__init__()
         if attention not in ATTENTION_MODES:
             raise ValueError(f"attention must be one of {ATTENTION_MODES}, not {attention!r}")
@@ -90,8 +83,9 @@ class TimeSformer(nn.Module):
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, 1 + self.grid**2, dim))
         self.time_embed = nn.Parameter(torch.zeros(1, num_frames, dim)) if attention != "space_only" else None
-        self.blocks = nn.ModuleList(TimeSformerBlock(dim, heads, mlp_ratio, attention) for _ in range(depth))
-        self.norm = nn.LayerNorm(dim)
+        self.blocks = nn.ModuleList(TimeSformerBlock(dim, heads, mlp_ratio, attention, norm_eps)
+                                    for _ in range(depth))
+        self.norm = nn.LayerNorm(dim, eps=norm_eps)
         self.head_drop = nn.Dropout(dropout)
         self.head = nn.Linear(dim, num_classes)
         for p in (self.cls_token, self.pos_embed, self.time_embed):
@@ -100,18 +94,7 @@ class TimeSformer(nn.Module):
 
     def _pos_embed(self, gh: int, gw: int) -> torch.Tensor:
         cls, grid = self.pos_embed[:, :1], self.pos_embed[:, 1:]
-        if (gh, gw) != (self.grid, self.grid):
-            d = grid.shape[-1]
-            grid = grid.reshape(1, self.grid, self.grid, d).permute(0, 3, 1, 2)
-            grid = F.interpolate(grid, size=(gh, gw), mode="bicubic", align_corners=False)
-            grid = grid.permute(0, 2, 3, 1).reshape(1, gh * gw, d)
-        return torch.cat([cls, grid], 1)
-
-    def _time_embed(self, t: int) -> torch.Tensor:
-        emb = self.time_embed
-        if t != emb.shape[1]:
-            emb = F.interpolate(emb.transpose(1, 2), size=t, mode="linear", align_corners=False).transpose(1, 2)
-        return emb
+        return torch.cat([cls, resize_grid_embed(grid, (self.grid, self.grid), (gh, gw))], 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, t, h, w = x.shape
@@ -125,23 +108,32 @@ class TimeSformer(nn.Module):
                 x = blk(x, t)
             return self.head(self.head_drop(self.norm(x)[:, 0].view(b, t, d).mean(1)))
         cls = x[:, :1].view(b, t, d)[:, :1]  # one class token per clip
-        patches = x[:, 1:].reshape(b, t, n, d) + self._time_embed(t).unsqueeze(2)
+        patches = x[:, 1:].reshape(b, t, n, d) + resize_1d_embed(self.time_embed, t).unsqueeze(2)
         x = torch.cat([cls, patches.reshape(b, t * n, d)], 1)
         for blk in self.blocks:
             x = blk(x, t)
         return self.head(self.head_drop(self.norm(x)[:, 0]))
 
 
-def _patch_limits(default_patch: int):
-    def limits(args: dict) -> InputLimits:
-        patch = int(args.get("patch_size", default_patch))
-        return InputLimits(size_multiple=patch, min_size=patch)
-    return limits
+def _create_timesformer(num_classes: int, *, img_size: int, num_frames: int, patch_size: int, dim: int,
+                        depth: int, heads: int, attention: str, norm_eps: float = 1e-5) -> TimeSformer:
+    return TimeSformer(num_classes, img_size, num_frames, patch_size, dim, depth, heads, 4.0, attention,
+                       norm_eps=norm_eps)
 
 
 @register_model(family="transformer", arch="timesformer", default_input=(8, 32), paper=TIMESFORMER_PAPER,
-                mean=IMAGENET_MEAN, std=IMAGENET_STD, limits=_patch_limits(8))
+                mean=IMAGENET_MEAN, std=IMAGENET_STD, limits=patch_limits(8))
 def timesformer_tiny(num_classes: int = 400, img_size: int = 32, num_frames: int = 8, patch_size: int = 8,
                      dim: int = 64, depth: int = 2, heads: int = 4, attention: str = "divided"):
     """A 2-block, 64-wide TimeSformer on 8-px patches: trains on a CPU in seconds."""
-    return TimeSformer(num_classes, img_size, num_frames, patch_size, dim, depth, heads, 4.0, attention)
+    return _create_timesformer(num_classes, img_size=img_size, num_frames=num_frames, patch_size=patch_size,
+                               dim=dim, depth=depth, heads=heads, attention=attention)
+
+
+@register_model(family="transformer", arch="timesformer", default_input=(8, 224), paper=TIMESFORMER_PAPER,
+                mean=TIMESFORMER_MEAN, std=TIMESFORMER_STD, limits=patch_limits(16))
+def timesformer_b(num_classes: int = 400, img_size: int = 224, num_frames: int = 8, patch_size: int = 16,
+                  dim: int = 768, depth: int = 12, heads: int = 12, attention: str = "divided"):
+    """TimeSformer on ViT-B/16 (the paper's default: 8 frames of 224 px, divided space-time attention)."""
+    return _create_timesformer(num_classes, img_size=img_size, num_frames=num_frames, patch_size=patch_size,
+                               dim=dim, depth=depth, heads=heads, attention=attention, norm_eps=1e-6)

@@ -1,18 +1,42 @@
-"""Executors run specs in worker processes and hand back results; only the driver stores them."""
+"""Executors run specs in worker processes and report events; only the driver stores results.
+
+The local executor keeps one warm worker per device and runs the devices' queues in parallel, one run
+per device at a time, so timings never share a device.
+"""
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import queue
 import signal
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
+from vidbench.run.policy import FailureGuard, run_with_oom_retries
 from vidbench.run.worker import worker_main
 from vidbench.store.record import RunResult
 from vidbench.suite.spec import RunSpec
 
 POLL_S = 0.1
+STARTUP_TIMEOUT_S = 300  # importing torch and the models; not counted in a run's timeout
+
+
+class WorkerStartError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Event:
+    """What an executor reports: a run started, a run ended (with its result), or a device stopped."""
+
+    kind: str  # "start" | "end" | "stopped"
+    spec: RunSpec | None = None
+    result: RunResult | None = None
+    device: str | None = None
 
 
 class WorkerProcess:
@@ -30,18 +54,27 @@ class WorkerProcess:
                                    daemon=True)
         self.process.start()
         child.close()
+        try:
+            ready = self.conn.poll(STARTUP_TIMEOUT_S) and self.conn.recv() == "ready"
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            code = self.process.exitcode
+            self.kill()
+            raise WorkerStartError(f"the worker process did not start (exit code {code})")
 
     def kill(self) -> None:
-        if self.process is None:
+        process, conn = self.process, self.conn
+        if process is None:
             return
-        if self.process.is_alive():
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                self.process.kill()
-        self.process.join(5)
-        self.conn.close()
         self.process = self.conn = None
+        if process.is_alive():
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # the worker leads its group: its children go too
+            except (ProcessLookupError, PermissionError):
+                process.kill()
+        process.join(5)
+        conn.close()
 
     def stop(self) -> None:
         if self.process is None:
@@ -55,21 +88,24 @@ class WorkerProcess:
 
     def run(self, spec: RunSpec, plugins: list[str], timeout_s: float) -> RunResult:
         if self.process is None or not self.process.is_alive():
-            if self.process is not None:
-                self.kill()
-            self.start()
+            self.kill()
+            try:
+                self.start()
+            except WorkerStartError as e:
+                return RunResult(spec.run_id, "crashed", str(e))
         start = time.perf_counter()
+        process = self.process
         self.conn.send({"spec": spec.to_dict(), "plugins": plugins})
         while True:
             result = self._receive(POLL_S)
             if result is not None:
                 return result
             elapsed = time.perf_counter() - start
-            if not self.process.is_alive():
+            if self.process is None or not process.is_alive():
                 result = self._receive(0)  # it may have answered just before exiting
                 if result is not None:
                     return result
-                code = self.process.exitcode
+                code = process.exitcode
                 self.kill()
                 return _crashed(spec, code, elapsed)
             if elapsed > timeout_s:
@@ -78,9 +114,12 @@ class WorkerProcess:
                                  duration_s=round(elapsed, 3))
 
     def _receive(self, wait_s: float) -> RunResult | None:
+        conn = self.conn
+        if conn is None:
+            return None
         try:
-            if self.conn.poll(wait_s):
-                return RunResult(**self.conn.recv())
+            if conn.poll(wait_s):
+                return RunResult(**conn.recv())
         except (EOFError, OSError):  # the pipe closed under us: the worker is dying
             time.sleep(POLL_S)
         return None
@@ -99,18 +138,79 @@ def _crashed(spec: RunSpec, exitcode: int | None, elapsed: float) -> RunResult:
 
 
 class LocalExecutor:
-    """Runs specs one at a time in a warm worker process on this machine."""
+    """Runs specs in warm worker processes on this machine: one worker (and one run at a time) per device."""
 
-    def __init__(self, plugins: list[str], timeout_s: float, log_path: Path | None = None):
+    def __init__(self, plugins: list[str], timeout_s: float, log_dir: Path | None = None, oom_retries: int = 0,
+                 max_consecutive_failures: int | None = None):
         self.plugins = plugins
         self.timeout_s = timeout_s
-        self.worker = WorkerProcess(log_path)
+        self.log_dir = log_dir
+        self.oom_retries = oom_retries
+        self.max_consecutive_failures = max_consecutive_failures
+        self._workers: dict[str, WorkerProcess] = {}
+        self._stop = threading.Event()
+
+    def _worker(self, device: str) -> WorkerProcess:
+        if device not in self._workers:
+            log = self.log_dir / f"worker-{device.replace(':', '')}.log" if self.log_dir else None
+            self._workers[device] = WorkerProcess(log)
+        return self._workers[device]
 
     def run(self, spec: RunSpec) -> RunResult:
-        return self.worker.run(spec, self.plugins, self.timeout_s)
+        """One run, with the out-of-memory retries, in the device's worker."""
+        worker = self._worker(spec.device)
+        return run_with_oom_retries(lambda s: worker.run(s, self.plugins, self.timeout_s), worker.kill, spec,
+                                    self.oom_retries)
+
+    def _lane(self, device: str, specs: list[RunSpec], events: queue.Queue) -> None:
+        guard = FailureGuard(self.max_consecutive_failures)
+        try:
+            for spec in specs:
+                if self._stop.is_set():
+                    return
+                if guard.stopped(device):
+                    events.put(Event("stopped", device=device))
+                    return
+                events.put(Event("start", spec))
+                result = self.run(spec)
+                if self._stop.is_set():  # killed by an interrupt: not a result of the run
+                    return
+                guard.record(device, result.status)
+                events.put(Event("end", spec, result))
+        finally:
+            events.put(Event("lane_done", device=device))
+
+    def execute(self, specs: list[RunSpec]) -> Iterator[Event]:
+        """Run every spec; yields events in the order they happen. Devices run in parallel."""
+        lanes: dict[str, list[RunSpec]] = {}
+        for spec in specs:
+            lanes.setdefault(spec.device, []).append(spec)
+        events: queue.Queue = queue.Queue()
+        threads = [threading.Thread(target=self._lane, args=(d, s, events), daemon=True) for d, s in lanes.items()]
+        for t in threads:
+            t.start()
+        running = len(threads)
+        try:
+            while running:
+                try:
+                    event = events.get(timeout=0.5)  # a timeout keeps Ctrl-C responsive
+                except queue.Empty:
+                    continue
+                if event.kind == "lane_done":
+                    running -= 1
+                else:
+                    yield event
+        finally:
+            if running:  # interrupted: stop the lanes and their workers
+                self._stop.set()
+                for worker in list(self._workers.values()):
+                    worker.kill()
+                for t in threads:
+                    t.join(10)
 
     def close(self) -> None:
-        self.worker.stop()
+        for worker in self._workers.values():
+            worker.stop()
 
     def __enter__(self) -> "LocalExecutor":
         return self

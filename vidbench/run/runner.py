@@ -114,7 +114,7 @@ class Measurement:
                 self.metrics["latency_ms_p50"] = stats.median * 1e3
                 self.metrics["latency_ms_p90"] = stats.p90 * 1e3
             if "throughput" in self.wanted:
-                self.metrics["throughput_clips_s"] = self.spec.batch_size * stats.n / stats.total
+                self.metrics["throughput_clips_s"] = self.spec.batch_size / stats.median
 
     def training_step(self) -> None:
         model = self.model().train()
@@ -130,7 +130,7 @@ class Measurement:
         if "train_throughput" in self.wanted:
             stats = self.timed(lambda: step(clips, labels))
             self.detail["train_step_s"] = stats.as_dict()
-            self.metrics["train_throughput_clips_s"] = self.spec.batch_size * stats.n / stats.total
+            self.metrics["train_throughput_clips_s"] = self.spec.batch_size / stats.median
 
     def accuracy(self) -> None:
         train = self.spec.train

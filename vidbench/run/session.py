@@ -9,7 +9,9 @@ from typing import Callable
 from vidbench.errors import UsageError
 from vidbench.report import render_reports
 from vidbench.run.executors import LocalExecutor
-from vidbench.run.sweep import FAILED_STATUSES, PlannedRun, plan_runs, run_planned
+from vidbench.run.lock import FolderLock
+from vidbench.run.policy import FAILED_STATUSES
+from vidbench.run.sweep import PlannedRun, plan_runs, run_planned
 from vidbench.store.record import RunResult
 from vidbench.store.sqlite import STORE_NAME, ResultStore
 from vidbench.suite import RunSpec, Suite, expand_suite, load_suite
@@ -53,28 +55,47 @@ def prepare_sweep(suite_path: str | Path, output: str | Path | None = None) -> P
 @dataclass
 class SweepOutcome:
     output: Path
-    results: dict[str, str]  # run_id → status, for every run of the suite
+    results: dict[str, str | None]  # run_id → status (None: not run), for every run of the suite
     executed: int
     reports: list[Path]
+    stopped_devices: list[str]
 
     @property
     def exit_code(self) -> int:
-        return 1 if any(s in FAILED_STATUSES for s in self.results.values()) else 0
+        failed = any(s in FAILED_STATUSES for s in self.results.values())
+        return 1 if failed or self.stopped_devices else 0
+
+
+def make_executor(kind: str, prepared: PreparedSweep, address: str | None = None):
+    limits = prepared.suite.limits
+    common = dict(plugins=prepared.plugins, timeout_s=limits.timeout_s, log_dir=prepared.output,
+                  oom_retries=limits.oom_retries, max_consecutive_failures=limits.max_consecutive_failures)
+    if kind == "local":
+        return LocalExecutor(**common)
+    if kind == "ray":
+        from vidbench.run.ray_executor import RayExecutor
+
+        return RayExecutor(**common, address=address)
+    raise UsageError(f"--executor must be one of {', '.join(EXECUTORS)}, not {kind!r}")
 
 
 def execute_sweep(prepared: PreparedSweep, plan: list[PlannedRun], executor: str = "local",
-                  on_start: Callable[[RunSpec], None] = lambda s: None,
+                  address: str | None = None, on_start: Callable[[RunSpec], None] = lambda s: None,
                   on_end: Callable[[RunSpec, RunResult], None] = lambda s, r: None) -> SweepOutcome:
-    if executor != "local":
-        raise UsageError(f"executor {executor!r} is not available in this version; use --executor local")
-    prepared.output.mkdir(parents=True, exist_ok=True)
-    executed = sum(p.action == "run" for p in plan)
-    with ResultStore(prepared.output / STORE_NAME) as store:
-        store.set_meta("suite_name", prepared.suite.name)
-        store.set_meta("suite_yaml", prepared.suite_text)
-        with LocalExecutor(prepared.plugins, prepared.suite.limits.timeout_s,
-                           log_path=prepared.output / "worker.log") as ex:
-            run_planned(plan, store, ex, prepared.suite.name, on_start, on_end)
-        statuses = store.statuses()
-    reports = render_reports(prepared.output)
-    return SweepOutcome(prepared.output, {s.run_id: statuses[s.run_id] for s in prepared.specs}, executed, reports)
+    with make_executor(executor, prepared, address) as ex:  # before anything is written: it may refuse
+        prepared.output.mkdir(parents=True, exist_ok=True)
+        executed = 0
+
+        def finished(spec: RunSpec, result: RunResult) -> None:
+            nonlocal executed
+            executed += 1
+            on_end(spec, result)
+
+        with FolderLock(prepared.output), ResultStore(prepared.output / STORE_NAME) as store:
+            store.set_meta("suite_name", prepared.suite.name)
+            store.set_meta("suite_yaml", prepared.suite_text)
+            stopped = run_planned(plan, store, ex, prepared.suite.name, on_start, finished)
+            statuses = store.statuses()
+            reports = render_reports(prepared.output)
+    return SweepOutcome(prepared.output, {s.run_id: statuses.get(s.run_id) for s in prepared.specs}, executed,
+                        reports, stopped)

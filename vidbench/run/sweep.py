@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Callable, Iterator, Protocol
 
 from vidbench.run.env import device_unavailable, environment
+from vidbench.run.executors import Event
+from vidbench.run.policy import FAILED_STATUSES
 from vidbench.store.record import RunResult
 from vidbench.store.sqlite import ResultStore
 from vidbench.suite.spec import RunSpec
 
-FAILED_STATUSES = {"failed", "oom", "timeout", "crashed"}
-
 
 class Executor(Protocol):
-    def run(self, spec: RunSpec) -> RunResult: ...
+    def execute(self, specs: list[RunSpec]) -> Iterator[Event]:
+        """Run the specs (in worker processes), yielding start/end/stopped events as they happen."""
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,29 @@ def skipped_result(spec: RunSpec, reason: str) -> RunResult:
 
 def run_planned(plan: list[PlannedRun], store: ResultStore, executor: Executor, suite_name: str,
                 on_start: Callable[[RunSpec], None] = lambda s: None,
-                on_end: Callable[[RunSpec, RunResult], None] = lambda s, r: None) -> None:
-    """Execute every planned run in order, writing each result the moment it is known."""
+                on_end: Callable[[RunSpec, RunResult], None] = lambda s, r: None) -> list[str]:
+    """Execute the planned runs, writing each result the moment it is known (here, in the driver).
+
+    Returns the devices the executor stopped for failing too often in a row; their remaining runs
+    are not started and stay pending for the next sweep."""
+    to_run = []
     for item in plan:
         if item.action != "run":
             continue
-        on_start(item.spec)
-        result = skipped_result(item.spec, item.reason) if item.reason else executor.run(item.spec)
-        store.write(item.spec, result, suite_name)
-        on_end(item.spec, result)
+        if item.reason:  # the device is absent: nothing to start
+            on_start(item.spec)
+            result = skipped_result(item.spec, item.reason)
+            store.write(item.spec, result, suite_name)
+            on_end(item.spec, result)
+        else:
+            to_run.append(item.spec)
+    stopped = []
+    for event in executor.execute(to_run):
+        if event.kind == "start":
+            on_start(event.spec)
+        elif event.kind == "end":
+            store.write(event.spec, event.result, suite_name)
+            on_end(event.spec, event.result)
+        elif event.kind == "stopped":
+            stopped.append(event.device)
+    return sorted(stopped)

@@ -23,6 +23,7 @@ def worker_main(conn: Connection, log_path: str | None) -> None:
     from vidbench.suite.plugins import import_plugins
     from vidbench.suite.spec import RunSpec
 
+    conn.send("ready")  # imports done: the driver starts the run's clock only now
     while True:
         try:
             message = conn.recv()

@@ -85,7 +85,9 @@ class ResultStore:
             "run_id": spec.run_id, "model": spec.model, "family": spec.family, "arch": spec.arch,
             "model_args": canonical_json(spec.model_args), "dataset": spec.dataset,
             "dataset_args": canonical_json(spec.dataset_args), "resolution": spec.resolution_label,
-            "clip_length": spec.clip_length, "frame_stride": spec.frame_stride, "batch_size": spec.batch_size,
+            "clip_length": spec.clip_length, "frame_stride": spec.frame_stride,
+            # After out-of-memory retries the figures belong to the smaller batch that ran.
+            "batch_size": result.detail.get("batch_size_run", spec.batch_size),
             "device": spec.device, "precision": spec.precision, "compile": int(spec.compile),
             "status": result.status, "error": result.error, "duration_s": result.duration_s,
             **{c: result.metrics.get(c) for c in METRIC_COLUMNS},

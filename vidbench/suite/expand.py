@@ -11,7 +11,7 @@ from vidbench.errors import RegistryError, SuiteError
 from vidbench.models import list_models, model_info
 from vidbench.models.weights import resolve_weights
 from vidbench.suite.schema import Entry, Suite
-from vidbench.suite.spec import RunSpec
+from vidbench.suite.spec import RunSpec, resolution_label
 
 AXIS_KEYS = ("model", "dataset", "resolution", "clip_length", "frame_stride", "batch_size", "device",
              "precision", "compile")
@@ -63,10 +63,12 @@ def _expand_datasets(entries: list[Entry]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _value_matches(actual: Any, wanted: Any) -> bool:
-    if isinstance(wanted, str):  # a glob, matched against the value as written
+    if isinstance(actual, tuple):  # a resolution: compared as the reports label it ('112', '112x160')
+        actual = resolution_label(actual)
+        if not isinstance(wanted, str):
+            wanted = resolution_label(tuple(wanted) if isinstance(wanted, list) else (wanted, wanted))
+    if isinstance(wanted, str):  # a glob
         return fnmatch.fnmatchcase(str(actual), wanted)
-    if isinstance(actual, tuple):  # resolution: 112 means 112x112, [H, W] means that pair
-        return actual == (tuple(wanted) if isinstance(wanted, list) else (wanted, wanted))
     return actual == wanted
 
 

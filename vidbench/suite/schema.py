@@ -78,6 +78,7 @@ class BenchmarkConfig(Strict):
 class Limits(Strict):
     timeout_s: Annotated[float, Field(gt=0)] = 900
     oom_retries: Annotated[int, Field(ge=0)] = 2
+    max_consecutive_failures: Annotated[int, Field(ge=1)] | None = None
 
 
 class Suite(Strict):
@@ -138,7 +139,9 @@ def _loc_path(loc: tuple) -> str:
 
 def describe_validation_error(error: ValidationError) -> str:
     """The first problem of a pydantic error as one line: key path, value, what is wrong."""
-    err = error.errors()[0]
+    errors = error.errors()
+    # A misspelt required key shows up twice, as `missing` and as `extra_forbidden`: name the typo.
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     path = _loc_path(err["loc"]) or "suite"
     if err["type"] == "extra_forbidden":
         key = str(err["loc"][-1])

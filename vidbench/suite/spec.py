@@ -64,5 +64,10 @@ class RunSpec:
 
     @property
     def resolution_label(self) -> str:
-        h, w = self.resolution
-        return str(h) if h == w else f"{h}x{w}"
+        return resolution_label(self.resolution)
+
+
+def resolution_label(resolution: tuple[int, int]) -> str:
+    """'112' for a square crop, '112x160' otherwise: how suites, exclude rules and reports write it."""
+    h, w = resolution
+    return str(h) if h == w else f"{h}x{w}"

@@ -1,0 +1,50 @@
+"""Shared fixtures: tiny specs and suites, and registries that tests may add to without leaking."""
+
+from __future__ import annotations
+
+import os
+
+# One intra-op thread for the tests and the workers they start. Nothing here measures speed, and on a
+# shared 2-core machine OpenMP's spinning threads make tiny ops 10-100x slower when cores are busy.
+# Set OMP_NUM_THREADS yourself to override.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from vidbench.data.registry import _DATASETS  # noqa: E402
+from vidbench.models.registry import _MODELS  # noqa: E402
+from vidbench.suite.spec import RunSpec  # noqa: E402
+
+torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+
+TRAIN = {"epochs": 1, "optimizer": "adamw", "lr": 1e-3, "weight_decay": 0.0, "momentum": 0.9, "batch_size": 4}
+BENCH = {"warmup": 1, "repeats": 3}
+
+
+def make_spec(model: str = "tsn_tiny", **overrides: Any) -> RunSpec:
+    """A small, fully resolved RunSpec; any field can be overridden."""
+    fields: dict[str, Any] = dict(
+        model=model, model_args={}, dataset="random",
+        dataset_args={"num_classes": 4, "train_size": 8, "val_size": 4},
+        resolution=(16, 16), clip_length=4, frame_stride=1, batch_size=2, device="cpu", precision="fp32",
+        compile=False, metrics=("params", "flops"), train=dict(TRAIN), benchmark=dict(BENCH), seed=0,
+        family="cnn", arch=model,
+    )
+    fields.update(overrides)
+    return RunSpec(**fields)
+
+
+@pytest.fixture
+def spec_factory():
+    return make_spec
+
+
+@pytest.fixture
+def isolated_registries(monkeypatch):
+    """Models and datasets registered during the test are forgotten afterwards."""
+    monkeypatch.setattr(_MODELS, "_entries", dict(_MODELS._entries))
+    monkeypatch.setattr(_DATASETS, "_entries", dict(_DATASETS._entries))
+    yield

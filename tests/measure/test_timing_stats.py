@@ -1,0 +1,73 @@
+"""Timing keeps raw samples; Stats are computed from them alone (checked against statistics and numpy)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from vidbench.measure.stats import Stats, percentile
+from vidbench.measure.timing import time_calls
+
+SAMPLES = [
+    [0.5],
+    [3.0, 1.0],
+    [0.012, 0.011, 0.013, 0.5, 0.010],
+    [float(x) for x in np.random.default_rng(0).lognormal(size=37)],
+    [2.0] * 6,
+]
+
+
+@pytest.mark.parametrize("samples", SAMPLES)
+def test_stats_from_samples_match_statistics_and_numpy(samples):
+    s = Stats.from_samples(list(samples))
+    arr = np.asarray(samples)
+    assert s.n == len(samples)
+    assert s.min == min(samples)
+    assert s.median == pytest.approx(statistics.median(samples))
+    assert s.mean == pytest.approx(statistics.fmean(samples))
+    assert s.p90 == pytest.approx(np.percentile(arr, 90))
+    assert s.iqr == pytest.approx(np.percentile(arr, 75) - np.percentile(arr, 25))
+    assert s.std == pytest.approx(np.std(arr, ddof=1) if len(samples) > 1 else 0.0)
+    assert s.total == pytest.approx(sum(samples))
+
+
+def test_stats_do_not_depend_on_sample_order():
+    samples = SAMPLES[3]
+    assert Stats.from_samples(samples) == Stats.from_samples(sorted(samples, reverse=True))
+
+
+def test_stats_as_dict_round_trips():
+    s = Stats.from_samples([1.0, 2.0, 4.0])
+    assert Stats(**s.as_dict()) == s
+
+
+@pytest.mark.parametrize("q", [0, 10, 25, 50, 75, 90, 100])
+def test_percentile_is_numpys_linear_percentile(q):
+    samples = sorted(SAMPLES[3])
+    assert percentile(samples, q) == pytest.approx(np.percentile(samples, q))
+
+
+def test_percentile_of_nothing_is_an_error():
+    with pytest.raises(ValueError):
+        percentile([], 50)
+
+
+@pytest.mark.parametrize(("warmup", "repeats"), [(0, 1), (3, 5), (2, 20)])
+def test_time_calls_warms_up_then_returns_one_sample_per_repeat(warmup, repeats):
+    calls = []
+    samples = time_calls(lambda: calls.append(1), torch.device("cpu"), warmup, repeats)
+    assert len(calls) == warmup + repeats
+    assert len(samples) == repeats
+    assert all(isinstance(s, float) and s >= 0 for s in samples)
+
+
+def test_time_calls_measures_wall_time_of_each_call():
+    delays = iter([0.0, 0.0] + [0.02, 0.001, 0.03])  # two warm-ups, then three timed calls
+    expected = [0.02, 0.001, 0.03]
+    samples = time_calls(lambda: time.sleep(next(delays)), torch.device("cpu"), warmup=2, repeats=3)
+    for got, want in zip(samples, expected, strict=True):
+        assert want <= got < want + 0.5  # never less than the call took; the slack is for a busy machine

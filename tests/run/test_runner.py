@@ -1,0 +1,90 @@
+"""The runner (in-process here): one RunSpec → one RunResult with exactly the metrics asked for."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tests.conftest import make_spec
+from vidbench.models import create_model
+from vidbench.run.runner import execute, is_out_of_memory
+from vidbench.store import METRIC_COLUMNS
+from vidbench.suite.schema import METRICS
+
+COLUMNS_OF = {
+    "params": {"params"}, "flops": {"gmacs", "gflops"}, "memory": {"peak_mem_mb", "train_peak_mem_mb"},
+    "latency": {"latency_ms_p50", "latency_ms_p90"}, "throughput": {"throughput_clips_s"},
+    "train_throughput": {"train_throughput_clips_s"}, "accuracy": {"top1", "top5"},
+}
+
+
+def tiny(metrics, **kw):
+    return make_spec("tsn_tiny", dataset="synthetic-motion",
+                     dataset_args={"num_classes": kw.pop("num_classes", 6), "train_size": 8, "val_size": 6},
+                     resolution=(16, 16), clip_length=4, batch_size=2, metrics=tuple(metrics), **kw)
+
+
+def test_every_metric_is_measured_when_asked():
+    assert set(COLUMNS_OF) == set(METRICS)
+    assert set().union(*COLUMNS_OF.values()) == set(METRIC_COLUMNS)
+    result = execute(tiny(METRICS))
+    assert result.status == "ok", result.error
+    assert set(result.metrics) == set(METRIC_COLUMNS)
+    m = result.metrics
+    model = create_model("tsn_tiny", num_classes=6)
+    assert m["params"] == sum(p.numel() for p in model.parameters())
+    assert m["gmacs"] > 0 and m["gflops"] == pytest.approx(2 * m["gmacs"])
+    weights_mib = sum(t.numel() * t.element_size() for t in [*model.parameters(), *model.buffers()]) / 2**20
+    assert m["peak_mem_mb"] > weights_mib
+    assert m["train_peak_mem_mb"] > m["peak_mem_mb"]
+    assert 0 < m["latency_ms_p50"] <= m["latency_ms_p90"]
+    assert m["throughput_clips_s"] > 0 and m["train_throughput_clips_s"] > 0
+    assert 0 <= m["top1"] <= m["top5"] <= 100
+    # Raw samples are kept, and the figures are computed from them.
+    inference = result.detail["inference_s"]
+    assert inference["n"] == 3
+    assert m["latency_ms_p50"] == pytest.approx(inference["median"] * 1e3)
+    assert m["latency_ms_p90"] == pytest.approx(inference["p90"] * 1e3)
+    # README: throughput is the batch size over the median time of the same samples.
+    assert m["throughput_clips_s"] == pytest.approx(2 / inference["median"])
+    train_step = result.detail["train_step_s"]
+    assert train_step["n"] == 3
+    assert m["train_throughput_clips_s"] == pytest.approx(2 / train_step["median"])
+    assert len(result.detail["train_losses"]) == 1 and result.detail["val_samples"] == 6
+    assert result.env["torch"] == torch.__version__ and result.env["device"] == "cpu"
+    assert result.duration_s > 0
+
+
+@pytest.mark.parametrize("metric", ["params", "flops", "memory", "latency", "throughput", "train_throughput"])
+def test_only_the_metrics_asked_for_are_filled(metric):
+    result = execute(tiny([metric]))
+    assert result.status == "ok", result.error
+    assert set(result.metrics) == COLUMNS_OF[metric]
+
+
+def test_no_top5_with_five_classes_or_fewer():
+    result = execute(tiny(["accuracy"], num_classes=4))
+    assert set(result.metrics) == {"top1"}
+
+
+def test_a_run_is_reproducible_from_its_seed():
+    a = execute(tiny(["params", "accuracy"]))
+    b = execute(tiny(["params", "accuracy"]))
+    assert a.metrics == b.metrics
+    assert a.detail["train_losses"] == b.detail["train_losses"]
+
+
+def test_a_failing_run_becomes_a_failed_result():
+    result = execute(tiny(["params"], model_args={"consensus": "median"}))
+    assert result.status == "failed"
+    assert result.error.startswith("ValueError: ") and "'median'" in result.error
+    assert "\n" not in result.error
+    assert result.metrics == {}
+    assert result.detail["error_class"] == "ValueError" and result.detail["traceback"]
+
+
+def test_out_of_memory_is_recognised():
+    assert is_out_of_memory(torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB"))
+    assert is_out_of_memory(RuntimeError("DefaultCPUAllocator: not enough memory: you tried to allocate "
+                                         "1 bytes. Out of memory"))
+    assert not is_out_of_memory(ValueError("bad shape"))
