@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from vidbench.measure.stats import Stats, percentile
-from vidbench.measure.timing import time_calls
+from vidbench.measure.timing import measure_calls, time_calls
 
 SAMPLES = [
     [0.5],
@@ -40,9 +40,30 @@ def test_stats_do_not_depend_on_sample_order():
     assert Stats.from_samples(samples) == Stats.from_samples(sorted(samples, reverse=True))
 
 
-def test_stats_as_dict_round_trips():
+def test_stats_as_dict_round_trips_and_adds_the_stability_figures():
     s = Stats.from_samples([1.0, 2.0, 4.0])
-    assert Stats(**s.as_dict()) == s
+    d = s.as_dict()
+    derived = {"iqr_over_median", "unstable"}
+    assert Stats(**{k: v for k, v in d.items() if k not in derived}) == s
+    assert d["iqr_over_median"] == pytest.approx(1.5 / 2.0)  # IQR (1.5 → 3.0) over the median 2.0
+    assert d["unstable"] is True
+
+
+def test_p99_only_with_enough_samples_and_stable_flag_at_ten_percent():
+    few = Stats.from_samples([1.0] * 99)
+    many = Stats.from_samples([float(i) for i in range(1, 101)])
+    assert few.p99 is None
+    assert many.p99 == pytest.approx(np.percentile(np.arange(1, 101), 99))
+    assert not Stats.from_samples([1.0, 1.0, 1.05, 1.05]).unstable  # IQR/median ≈ 0.05/1.025 < 10%
+    assert Stats.from_samples([1.0, 1.0, 1.2, 1.2]).unstable  # IQR/median ≈ 0.2/1.1 > 10%
+
+
+def test_measure_calls_keeps_a_floor_of_samples_and_fills_the_time_budget():
+    calls = []
+    timing = measure_calls(lambda: calls.append(1), torch.device("cpu"), warmup=2, repeats=5, min_time_s=0.0)
+    assert len(timing.samples) == 5 and timing.warmup_calls >= 2 and timing.device_samples is None
+    slow = measure_calls(lambda: time.sleep(0.01), torch.device("cpu"), warmup=1, repeats=2, min_time_s=0.1)
+    assert len(slow.samples) >= 9 and sum(slow.samples) >= 0.1  # the time budget, not the floor, decided
 
 
 @pytest.mark.parametrize("q", [0, 10, 25, 50, 75, 90, 100])

@@ -7,10 +7,12 @@ is allocated, so even large models at large inputs are counted in well under a s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from vidbench.models import create_model
@@ -48,3 +50,62 @@ def model_cost(name: str, num_classes: int, args: dict[str, Any], frames: int, h
         model = create_model(name, num_classes=num_classes, **args).eval()
         clip = torch.empty(1, 3, frames, height, width)
     return ModelCost(params=count_params(model), macs=forward_flops(model, clip) // 2)
+
+
+class _OpCounter(TorchDispatchMode):
+    """Counts the aten ops a pass runs, to list those FlopCounterMode has no formula for (counted as 0)."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls: Counter[str] = Counter()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.calls[str(func.overloadpacket)] += 1
+        return func(*args, **(kwargs or {}))
+
+
+@dataclass
+class FlopProfile:
+    """How a model's MACs were counted: the totals, where they come from and what was left at zero."""
+
+    params: int
+    macs: int  # forward, one clip
+    train_macs: int | None  # forward + backward, one clip
+    top_modules: list[tuple[str, float]] = field(default_factory=list)  # (module, GMACs), largest first
+    uncounted_ops: list[tuple[str, int]] = field(default_factory=list)  # (aten op, calls) counted as 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"params": self.params, "gmacs": self.macs / 1e9,
+                "train_gmacs": None if self.train_macs is None else self.train_macs / 1e9,
+                "top_modules": [{"module": m, "gmacs": g} for m, g in self.top_modules],
+                "uncounted_ops": [{"op": o, "calls": c} for o, c in self.uncounted_ops]}
+
+
+def _top_modules(counter: FlopCounterMode, n: int) -> list[tuple[str, float]]:
+    """The direct children of the model by forward MACs (the pieces a user can act on)."""
+    totals = {name: sum(ops.values()) / 2e9 for name, ops in counter.get_flop_counts().items()
+              if name != "Global" and name.count(".") == 1}
+    return sorted(totals.items(), key=lambda kv: -kv[1])[:n]
+
+
+def profile_model(name: str, num_classes: int, args: dict[str, Any], frames: int, height: int, width: int,
+                  train: bool = True, top: int = 8) -> FlopProfile:
+    """Forward (and forward + backward) MACs of one clip on the meta device, with the breakdown."""
+    args = {k: v for k, v in args.items() if k != "weights"}
+    with torch.device("meta"):
+        model = create_model(name, num_classes=num_classes, **args)
+        clip = torch.empty(1, 3, frames, height, width)
+    model.eval()
+    ops = _OpCounter()
+    with FlopCounterMode(display=False) as counter, ops, torch.no_grad():
+        model(clip)
+    train_macs = None
+    if train:
+        model.train()
+        with FlopCounterMode(display=False) as train_counter:
+            model(clip).sum().backward()
+        train_macs = int(train_counter.get_total_flops()) // 2
+    known = {str(op) for op in counter.flop_registry}
+    uncounted = sorted(((op, n) for op, n in ops.calls.items() if op not in known), key=lambda kv: -kv[1])
+    return FlopProfile(count_params(model), int(counter.get_total_flops()) // 2, train_macs,
+                       _top_modules(counter, top), uncounted)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import statistics
 from dataclasses import asdict, dataclass
 
+P99_MIN_SAMPLES = 100  # below this a 99th percentile is one or two samples: not reported
+UNSTABLE_IQR_OVER_MEDIAN = 0.10
+
 
 def percentile(sorted_samples: list[float], q: float) -> float:
     """Linear-interpolated percentile (q in [0, 100]) of already sorted samples."""
@@ -26,6 +29,7 @@ class Stats:
     std: float
     iqr: float
     total: float
+    p99: float | None = None
 
     @classmethod
     def from_samples(cls, samples: list[float]) -> "Stats":
@@ -39,7 +43,17 @@ class Stats:
             std=statistics.stdev(s) if len(s) > 1 else 0.0,
             iqr=percentile(s, 75) - percentile(s, 25),
             total=sum(s),
+            p99=percentile(s, 99) if len(s) >= P99_MIN_SAMPLES else None,
         )
 
+    @property
+    def iqr_over_median(self) -> float:
+        """Spread relative to the typical value: the stability figure of a measurement."""
+        return self.iqr / self.median if self.median else 0.0
+
+    @property
+    def unstable(self) -> bool:
+        return self.iqr_over_median > UNSTABLE_IQR_OVER_MEDIAN
+
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "iqr_over_median": self.iqr_over_median, "unstable": self.unstable}

@@ -1,11 +1,20 @@
-"""Device-synchronised timing of a callable: warm-up first, then repeated, raw samples kept."""
+"""Device-synchronised timing of a callable: warm-up until stable, then time-based repeats with a floor.
+
+Each timed call is bracketed by a device synchronisation, so the wall-clock interval covers the work
+and not just its launch. On CUDA each call is also timed by a pair of CUDA events recorded on the
+stream around it: the device's own view of the same interval, kept beside the wall clock.
+"""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
+
+MAX_WARMUP_FACTOR = 20  # warm-up never runs more than this many times its minimum count…
+MAX_WARMUP_S = 60.0  # …nor longer than this
 
 
 def synchronize(device: torch.device) -> None:
@@ -14,8 +23,64 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+@dataclass
+class Timing:
+    samples: list[float]  # wall-clock seconds per call, synchronised
+    device_samples: list[float] | None  # CUDA-event seconds per call (CUDA only)
+    warmup_calls: int
+    warmup_s: float
+
+
+def _stable(recent: list[float], tolerance: float = 0.1) -> bool:
+    """The last calls agree within `tolerance` of their median: caches, autotuning and compilation are done."""
+    if len(recent) < 3:
+        return False
+    tail = sorted(recent[-3:])
+    return (tail[-1] - tail[0]) <= tolerance * tail[1]
+
+
+def measure_calls(fn: Callable[[], object], device: torch.device, warmup: int = 3, repeats: int = 20,
+                  warmup_s: float = 0.0, min_time_s: float = 0.0) -> Timing:
+    """Warm up for at least `warmup` calls and `warmup_s` seconds, and until the last calls agree; then
+    time at least `repeats` calls, and keep going until `min_time_s` seconds of samples are collected."""
+    warm: list[float] = []
+    began = time.perf_counter()
+    while True:
+        done = len(warm) >= warmup and time.perf_counter() - began >= warmup_s
+        if done and (warmup == 0 or _stable(warm)):
+            break
+        if len(warm) >= max(warmup, 1) * MAX_WARMUP_FACTOR or (done and time.perf_counter() - began > MAX_WARMUP_S):
+            break
+        start = time.perf_counter()
+        fn()
+        synchronize(device)
+        warm.append(time.perf_counter() - start)
+    warmup_elapsed = time.perf_counter() - began
+
+    use_events = device.type == "cuda"
+    samples: list[float] = []
+    events = []
+    while len(samples) < repeats or sum(samples) < min_time_s:
+        if use_events:
+            begin_event = torch.cuda.Event(enable_timing=True)
+            end_event = torch.cuda.Event(enable_timing=True)
+        synchronize(device)
+        start = time.perf_counter()
+        if use_events:
+            begin_event.record()
+        fn()
+        if use_events:
+            end_event.record()
+        synchronize(device)
+        samples.append(time.perf_counter() - start)
+        if use_events:
+            events.append((begin_event, end_event))
+    device_samples = [b.elapsed_time(e) / 1e3 for b, e in events] if use_events else None
+    return Timing(samples, device_samples, len(warm), warmup_elapsed)
+
+
 def time_calls(fn: Callable[[], object], device: torch.device, warmup: int, repeats: int) -> list[float]:
-    """Seconds per call of `fn` for `repeats` calls after `warmup` untimed ones."""
+    """Seconds per call of `fn` for `repeats` calls after exactly `warmup` untimed ones."""
     for _ in range(warmup):
         fn()
     synchronize(device)

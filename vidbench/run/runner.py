@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import resource
+import sys
 import time
 import traceback
 from typing import Any, Callable
@@ -11,11 +13,12 @@ from torch.utils.data import DataLoader
 
 from vidbench.data import create_dataset
 from vidbench.measure.accuracy import evaluate
-from vidbench.measure.flops import model_cost
+from vidbench.measure.flops import profile_model
 from vidbench.measure.memory import MIB, module_tensors, peak_memory_bytes
+from vidbench.measure.peaks import peak_tflops
 from vidbench.measure.precision import autocast
 from vidbench.measure.stats import Stats
-from vidbench.measure.timing import time_calls
+from vidbench.measure.timing import measure_calls, synchronize
 from vidbench.measure.training import make_optimizer, make_train_step, train_epochs
 from vidbench.models import create_model
 from vidbench.run.env import environment
@@ -23,15 +26,21 @@ from vidbench.store.record import RunResult
 from vidbench.suite.spec import RunSpec
 
 TRACEBACK_LINES = 20
+MAX_STORED_SAMPLES = 1000  # statistics use every sample; the store keeps the first ones
 
 
 def is_out_of_memory(error: BaseException) -> bool:
-    return isinstance(error, torch.OutOfMemoryError) or "out of memory" in str(error).lower()
+    text = str(error).lower()
+    return isinstance(error, torch.OutOfMemoryError) or "out of memory" in text or "can't allocate memory" in text
 
 
 def execute(spec: RunSpec) -> RunResult:
     """Measure everything the spec asks for; an exception becomes a `failed` or `oom` result."""
     start = time.perf_counter()
+    bench = spec.benchmark
+    if bench.get("threads"):
+        torch.set_num_threads(int(bench["threads"]))
+    torch.backends.cudnn.benchmark = bool(bench.get("cudnn_benchmark", True))
     env = environment(spec.device)
     try:
         metrics, detail = Measurement(spec).run()
@@ -44,6 +53,21 @@ def execute(spec: RunSpec) -> RunResult:
     return RunResult(spec.run_id, status, error, metrics, detail, env, round(time.perf_counter() - start, 3))
 
 
+def rss_peak_mib() -> float:
+    """The worker process's resident-set high-water mark (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (MIB if sys.platform == "darwin" else 1024)
+
+
+def to_channels_last(model: torch.nn.Module) -> None:
+    """channels_last_3d for 5-D weights (3D convs), channels_last for 4-D ones (the 2D convs of per-frame
+    models); `Module.to(memory_format=...)` would refuse a model that mixes ranks."""
+    formats = {5: torch.channels_last_3d, 4: torch.channels_last}
+    for param in model.parameters():
+        if param.dim() in formats:
+            param.data = param.data.contiguous(memory_format=formats[param.dim()])
+
+
 class Measurement:
     """The measurements of one run, each in its own method, each on a freshly seeded model."""
 
@@ -52,19 +76,26 @@ class Measurement:
         self.device = torch.device(spec.device)
         self.wanted = set(spec.metrics)
         self.metrics: dict[str, Any] = {}
-        self.detail: dict[str, Any] = {}
+        self.detail: dict[str, Any] = {"threads": torch.get_num_threads()}
         self.data = create_dataset(spec.dataset, clip_length=spec.clip_length, resolution=spec.resolution,
                                    frame_stride=spec.frame_stride, seed=spec.seed, **spec.dataset_args)
+        self.batch_size = spec.batch_size if isinstance(spec.batch_size, int) else None
+        self.profile = None
 
     def run(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        if self.wanted & {"params", "flops"}:
-            self.cost()
+        if self.wanted & {"params", "flops"} or self.device.type == "cuda":
+            self.cost()  # on a GPU the MACs also give achieved TFLOP/s and MFU
+        if self.batch_size is None:
+            self.batch_size = self.find_max_batch()
+            self.detail["batch_size_run"] = self.batch_size
         if self.wanted & {"memory", "latency", "throughput"}:
             self.inference()
         if self.wanted & {"memory", "train_throughput"}:
             self.training_step()
         if "accuracy" in self.wanted:
             self.accuracy()
+        if "memory" in self.wanted and self.device.type == "cpu":
+            self.metrics["rss_peak_mb"] = rss_peak_mib()
         return self.metrics, self.detail
 
     # -- helpers -------------------------------------------------------------------------------
@@ -72,28 +103,95 @@ class Measurement:
         torch.manual_seed(self.spec.seed)
         model = create_model(self.spec.model, num_classes=self.data.num_classes, **self.spec.model_args)
         model = model.to(self.device)
+        if self.spec.channels_last:
+            to_channels_last(model)
         return torch.compile(model) if self.spec.compile else model
 
-    def random_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def random_batch(self, batch_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         g = torch.Generator().manual_seed(self.spec.seed)
-        s = self.spec
-        clips = torch.randn(s.batch_size, 3, s.clip_length, *s.resolution, generator=g)
-        labels = torch.randint(self.data.num_classes, (s.batch_size,), generator=g)
-        return clips.to(self.device), labels.to(self.device)
+        s, b = self.spec, batch_size or self.batch_size
+        clips = torch.randn(b, 3, s.clip_length, *s.resolution, generator=g).to(self.device)
+        if s.channels_last:
+            clips = clips.contiguous(memory_format=torch.channels_last_3d)
+        labels = torch.randint(self.data.num_classes, (b,), generator=g)
+        return clips, labels.to(self.device)
 
-    def timed(self, fn: Callable[[], object]) -> Stats:
+    def timed(self, fn: Callable[[], object], name: str) -> Stats:
         bench = self.spec.benchmark
-        return Stats.from_samples(time_calls(fn, self.device, bench["warmup"], bench["repeats"]))
+        timing = measure_calls(fn, self.device, bench["warmup"], bench["repeats"], bench.get("warmup_s", 0.0),
+                               bench.get("min_time_s", 0.0))
+        stats = Stats.from_samples(timing.samples)
+        self.detail[name] = {**stats.as_dict(), "warmup_calls": timing.warmup_calls, "warmup_s": timing.warmup_s,
+                             "samples": timing.samples[:MAX_STORED_SAMPLES]}
+        if timing.device_samples is not None:
+            self.detail[name]["cuda_event"] = Stats.from_samples(timing.device_samples).as_dict()
+        self.metrics["unstable"] = bool(self.metrics.get("unstable")) or stats.unstable
+        return stats
+
+    def _achieved(self, gmacs: float | None, clips_per_s: float, prefix: str) -> None:
+        """Achieved TFLOP/s and, on a GPU with a known peak, model FLOPs utilisation."""
+        if gmacs is None or self.device.type != "cuda":
+            return
+        tflops = 2 * gmacs * clips_per_s / 1e3
+        self.metrics[f"{prefix}tflops_achieved"] = tflops
+        name = torch.cuda.get_device_name(self.device)
+        peak = peak_tflops(name, self.spec.precision, torch.backends.cuda.matmul.allow_tf32)
+        if peak:
+            self.metrics[f"{prefix}mfu"] = tflops / peak
 
     # -- measurements --------------------------------------------------------------------------
     def cost(self) -> None:
         s = self.spec
-        cost = model_cost(s.model, self.data.num_classes, s.model_args, s.clip_length, *s.resolution)
+        self.profile = profile_model(s.model, self.data.num_classes, s.model_args, s.clip_length, *s.resolution)
+        self.detail["flops"] = self.profile.as_dict()
         if "params" in self.wanted:
-            self.metrics["params"] = cost.params
+            self.metrics["params"] = self.profile.params
         if "flops" in self.wanted:
-            self.metrics["gmacs"] = cost.gmacs
-            self.metrics["gflops"] = cost.gflops
+            self.metrics["gmacs"] = self.profile.macs / 1e9
+            self.metrics["gflops"] = 2 * self.profile.macs / 1e9
+            self.metrics["train_gmacs"] = self.profile.train_macs / 1e9
+
+    def find_max_batch(self) -> int:
+        """`batch_sizes: [auto]`: double the batch until a step runs out of memory or reaches the cap, then
+        bisect between the last that fitted and the first that did not (timm's approach)."""
+        training = bool(self.wanted & {"train_throughput", "accuracy"})
+        model = self.model().train(training)
+        optimizer = make_optimizer(model.parameters(), self.spec.train) if training else None
+        step = make_train_step(model, optimizer, self.device, self.spec.precision) if training else None
+
+        def fits(b: int) -> bool:
+            clips, labels = self.random_batch(b)
+            try:
+                if training:
+                    step(clips, labels)
+                else:
+                    with torch.no_grad(), autocast(self.device, self.spec.precision):
+                        model(clips)
+                synchronize(self.device)
+                return True
+            except Exception as e:
+                if not is_out_of_memory(e):
+                    raise
+                return False
+            finally:
+                del clips, labels
+                if self.device.type == "cuda":
+                    torch.cuda.empty_cache()
+
+        cap = int(self.spec.benchmark.get("auto_batch_max", 256))
+        good, bad = 0, None
+        b = 1
+        while b <= cap and fits(b):
+            good, b = b, b * 2
+        if good == 0:
+            raise torch.OutOfMemoryError("batch_sizes: auto: not even a batch of 1 fits")
+        if b <= cap:
+            bad = b
+            while bad - good > 1:
+                mid = (good + bad) // 2
+                good, bad = (mid, bad) if fits(mid) else (good, mid)
+        self.detail["auto_batch"] = {"fits": good, "first_too_big": bad, "cap": cap, "training": training}
+        return good
 
     def inference(self) -> None:
         model = self.model().eval()
@@ -103,18 +201,30 @@ class Measurement:
             with torch.no_grad(), autocast(self.device, self.spec.precision):
                 return model(clips)
 
-        forward()  # first call: lazy initialisation, compilation
+        started = time.perf_counter()
+        forward()  # first call: lazy initialisation, cuDNN autotuning, compilation
+        synchronize(self.device)
+        first = time.perf_counter() - started
+        self.detail["first_call_s"] = first
+        if self.spec.compile:
+            self.metrics["compile_s"] = first
         if "memory" in self.wanted:
             peak = peak_memory_bytes(forward, self.device, [*module_tensors(model), clips])
             self.metrics["peak_mem_mb"] = peak / MIB
+            if self.device.type == "cuda":
+                self.metrics["peak_mem_reserved_mb"] = torch.cuda.max_memory_reserved(self.device) / MIB
         if self.wanted & {"latency", "throughput"}:
-            stats = self.timed(forward)
-            self.detail["inference_s"] = stats.as_dict()
+            stats = self.timed(forward, "inference_s")
             if "latency" in self.wanted:
                 self.metrics["latency_ms_p50"] = stats.median * 1e3
                 self.metrics["latency_ms_p90"] = stats.p90 * 1e3
+                if stats.p99 is not None:
+                    self.metrics["latency_ms_p99"] = stats.p99 * 1e3
             if "throughput" in self.wanted:
-                self.metrics["throughput_clips_s"] = self.spec.batch_size / stats.median
+                clips_s = self.batch_size / stats.median
+                self.metrics["throughput_clips_s"] = clips_s
+                self.metrics["throughput_frames_s"] = clips_s * self.spec.clip_length
+                self._achieved(self.profile.macs / 1e9 if self.profile else None, clips_s, "")
 
     def training_step(self) -> None:
         model = self.model().train()
@@ -128,10 +238,12 @@ class Measurement:
                                      [*module_tensors(model), *state, clips, labels])
             self.metrics["train_peak_mem_mb"] = peak / MIB
         if "train_throughput" in self.wanted:
-            stats = self.timed(lambda: step(clips, labels))
-            self.detail["train_step_s"] = stats.as_dict()
-            self.metrics["train_throughput_clips_s"] = self.spec.batch_size / stats.median
-
+            stats = self.timed(lambda: step(clips, labels), "train_step_s")
+            clips_s = self.batch_size / stats.median
+            self.metrics["train_throughput_clips_s"] = clips_s
+            self.metrics["train_throughput_frames_s"] = clips_s * self.spec.clip_length
+            train_gmacs = self.profile.train_macs / 1e9 if self.profile and self.profile.train_macs else None
+            self._achieved(train_gmacs, clips_s, "train_")
     def accuracy(self) -> None:
         train = self.spec.train
         g = torch.Generator().manual_seed(self.spec.seed)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vidbench.store.record import METRIC_COLUMNS, RESULT_COLUMNS, RunResult
+from vidbench.store.record import EXTRA_METRIC_COLUMNS, METRIC_COLUMNS, RESULT_COLUMNS, RunResult
 from vidbench.suite.spec import RunSpec, canonical_json
 
 SCHEMA_VERSION = 1
@@ -22,7 +22,8 @@ _JSON_COLUMNS = ("model_args", "dataset_args")
 _COLUMN_TYPES = {
     "clip_length": "INTEGER", "frame_stride": "INTEGER", "batch_size": "INTEGER", "compile": "INTEGER",
     "params": "INTEGER", "run_id": "TEXT PRIMARY KEY",
-    **{c: "REAL" for c in METRIC_COLUMNS if c != "params"}, "duration_s": "REAL",
+    **{c: "REAL" for c in (*METRIC_COLUMNS, *EXTRA_METRIC_COLUMNS) if c != "params"}, "duration_s": "REAL",
+    "channels_last": "INTEGER", "unstable": "INTEGER",
 }
 _EXTRA_COLUMNS = ("suite", "finished_at", "spec_json", "detail_json", "env_json")
 
@@ -90,7 +91,8 @@ class ResultStore:
             "batch_size": result.detail.get("batch_size_run", spec.batch_size),
             "device": spec.device, "precision": spec.precision, "compile": int(spec.compile),
             "status": result.status, "error": result.error, "duration_s": result.duration_s,
-            **{c: result.metrics.get(c) for c in METRIC_COLUMNS},
+            "channels_last": int(spec.channels_last),
+            **{c: result.metrics.get(c) for c in (*METRIC_COLUMNS, *EXTRA_METRIC_COLUMNS)},
             "suite": suite, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "spec_json": canonical_json(spec.to_dict()), "detail_json": canonical_json(result.detail),
             "env_json": canonical_json(result.env),
@@ -110,6 +112,9 @@ class ResultStore:
             for col in ("spec_json", "detail_json", "env_json"):
                 row[col.removesuffix("_json")] = json.loads(row.pop(col) or "{}")
             row["compile"] = bool(row["compile"])
+            row["channels_last"] = bool(row["channels_last"])
+            if row["unstable"] is not None:
+                row["unstable"] = bool(row["unstable"])
             out.append(row)
         return out
 

@@ -14,7 +14,7 @@ from vidbench.suite.schema import Entry, Suite
 from vidbench.suite.spec import RunSpec, resolution_label
 
 AXIS_KEYS = ("model", "dataset", "resolution", "clip_length", "frame_stride", "batch_size", "device",
-             "precision", "compile")
+             "precision", "compile", "channels_last")
 TRAIN_KEYS = ("epochs", "optimizer", "lr", "weight_decay", "momentum", "batch_size")
 
 
@@ -111,16 +111,16 @@ def expand_suite(suite: Suite) -> list[RunSpec]:
     datasets = _expand_datasets(suite.datasets)
     train_grid = {k: getattr(suite.train, k) for k in TRAIN_KEYS}
     specs: dict[str, RunSpec] = {}
-    for (model, margs), (dataset, dargs), res, t, stride, bs, dev, prec, comp, train in itertools.product(
+    for (model, margs), (dataset, dargs), res, t, stride, bs, dev, prec, comp, cl, train in itertools.product(
         models, datasets, suite.resolutions, suite.clip_lengths, suite.frame_strides, suite.batch_sizes,
-        suite.devices, suite.precisions, suite.compile, list(grid_product(train_grid)),
+        suite.devices, suite.precisions, suite.compile, suite.channels_last, list(grid_product(train_grid)),
     ):
         info = model_info(model)
         spec = RunSpec(
             model=model, model_args=margs, dataset=dataset, dataset_args=dargs, resolution=tuple(res),
             clip_length=t, frame_stride=stride, batch_size=bs, device=dev, precision=prec, compile=comp,
             metrics=tuple(suite.metrics), train=train, benchmark=suite.benchmark.model_dump(), seed=suite.seed,
-            family=info.family, arch=info.arch,
+            channels_last=cl, family=info.family, arch=info.arch,
         )
         if excluded(spec, suite.exclude):
             continue

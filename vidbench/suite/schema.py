@@ -71,8 +71,16 @@ class TrainConfig(Strict):
 
 
 class BenchmarkConfig(Strict):
+    """How timings are taken: warm up for at least `warmup` calls and `warmup_s` seconds (and until the last
+    calls agree), then at least `repeats` timed calls filling at least `min_time_s` seconds."""
+
     warmup: Annotated[int, Field(ge=0)] = 3
     repeats: PositiveInt = 20
+    warmup_s: Annotated[float, Field(ge=0)] = 0.2
+    min_time_s: Annotated[float, Field(ge=0)] = 0.5
+    threads: PositiveInt | None = None  # torch intra-op threads; None: torch's default (the physical cores)
+    cudnn_benchmark: bool = True
+    auto_batch_max: PositiveInt = 256  # the largest batch `batch_sizes: [auto]` tries
 
 
 class Limits(Strict):
@@ -92,10 +100,11 @@ class Suite(Strict):
     resolutions: Axis(Resolution) = [(112, 112)]
     clip_lengths: Axis(PositiveInt) = [16]
     frame_strides: Axis(PositiveInt) = [1]
-    batch_sizes: Axis(PositiveInt) = [1]
+    batch_sizes: Axis(PositiveInt | Literal["auto"]) = [1]
     devices: Axis(str) = ["cpu"]
     precisions: Axis(Precision) = ["fp32"]
     compile: Axis(bool) = [False]
+    channels_last: Axis(bool) = [False]
     metrics: Axis(Metric) = list(METRICS)
     train: TrainConfig = TrainConfig()
     benchmark: BenchmarkConfig = BenchmarkConfig()
@@ -111,7 +120,7 @@ class Suite(Strict):
         return devices
 
     @field_validator("resolutions", "clip_lengths", "frame_strides", "batch_sizes", "devices", "precisions",
-                     "compile", "metrics")
+                     "compile", "channels_last", "metrics")
     @classmethod
     def _no_repeats(cls, values: list[Any]) -> list[Any]:
         seen = set()

@@ -24,7 +24,7 @@ class RunSpec:
     resolution: tuple[int, int]
     clip_length: int
     frame_stride: int
-    batch_size: int
+    batch_size: int | str  # a number, or "auto": the largest that fits, found by the runner
     device: str
     precision: str
     compile: bool
@@ -32,6 +32,7 @@ class RunSpec:
     train: dict[str, Any]
     benchmark: dict[str, Any]
     seed: int
+    channels_last: bool = False
     # Descriptive, not part of the identity:
     family: str = field(default="", compare=False)
     arch: str = field(default="", compare=False)

@@ -1,0 +1,95 @@
+"""Issue 5 methodology: auto batch, channels_last, per-op FLOP breakdown, GPU peaks for MFU."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tests.conftest import make_spec
+from vidbench.measure.flops import model_cost, profile_model
+from vidbench.measure.peaks import peak_tflops
+from vidbench.models import create_model, register_model
+from vidbench.run.runner import Measurement, execute, to_channels_last
+
+
+def test_profile_breaks_the_forward_down_by_module_and_lists_zero_counted_ops():
+    p = profile_model("lrcn_tiny", 4, {}, 8, 32, 32)
+    assert p.macs == model_cost("lrcn_tiny", 4, {}, 8, 32, 32).macs
+    parts = dict(p.top_modules)
+    # The model's direct children add up to the whole forward.
+    assert sum(parts.values()) == pytest.approx(p.macs / 1e9)
+    # LSTM: 4·H·(I+H) MACs per step, H = I = 128, 8 steps.
+    assert parts["LRCN.rnn"] == pytest.approx(8 * 4 * 128 * (128 + 128) / 1e9)
+    ops = dict(p.uncounted_ops)
+    assert "aten.sigmoid_" in ops or "aten.sigmoid" in ops  # LSTM gates: real work, no FLOP formula
+    assert "aten.mm" not in ops and "aten.addmm" not in ops  # counted ops are not listed as uncounted
+    # Backward costs at most twice the forward: weight and input gradients, but none for the clip itself.
+    assert 1.5 * p.macs < p.train_macs - p.macs <= 2 * p.macs
+
+
+@pytest.mark.parametrize("name, precision, tf32, expected", [
+    ("NVIDIA H200", "bf16", False, 989.4),
+    ("NVIDIA H100 80GB HBM3", "fp32", True, 494.7),
+    ("NVIDIA A100-SXM4-80GB", "fp32", False, 19.5),
+    ("NVIDIA L4", "fp16", False, 121.0),
+    ("Some Future GPU", "bf16", False, None),
+    ("Tesla V100-SXM2-16GB", "bf16", False, None),  # no bf16 tensor cores: no guess
+])
+def test_peak_table(name, precision, tf32, expected):
+    assert peak_tflops(name, precision, tf32) == expected
+
+
+def test_channels_last_keeps_outputs_and_changes_layout():
+    model = create_model("c3d_tiny", num_classes=3).eval()
+    x = torch.randn(2, 3, 4, 16, 16)
+    ref = model(x)
+    to_channels_last(model)
+    conv = model.features[0]
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last_3d)
+    out = model(x.contiguous(memory_format=torch.channels_last_3d))
+    torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-5)
+    mixed = create_model("tsn_tiny", num_classes=3)  # 2D convs inside a video model
+    to_channels_last(mixed)
+    assert mixed.backbone[0][0][0].weight.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_channels_last_run_is_ok():
+    result = execute(make_spec("c3d_tiny", channels_last=True, metrics=("latency",)))
+    assert result.status == "ok", result.error
+
+
+@pytest.fixture
+def memory_bounded_model(isolated_registries):
+    """A model that raises out-of-memory above 6 clips, like an allocator would."""
+
+    class Bounded(torch.nn.Module):
+        def __init__(self, n):
+            super().__init__()
+            self.fc = torch.nn.Linear(3, n)
+
+        def forward(self, x):
+            if x.shape[0] > 6:
+                raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+            return self.fc(x.mean((2, 3, 4)))
+
+    @register_model(family="cnn")
+    def bounded_by_six(num_classes: int = 4):
+        return Bounded(num_classes)
+
+    return "bounded_by_six"
+
+
+def test_auto_batch_finds_the_largest_batch_that_fits(memory_bounded_model):
+    spec = make_spec(memory_bounded_model, batch_size="auto", metrics=("latency",),
+                     benchmark={"warmup": 1, "repeats": 2, "auto_batch_max": 64})
+    m = Measurement(spec)
+    assert m.find_max_batch() == 6  # 1, 2, 4 fit; 8 does not; bisect 4..8 → 6 fits, 7 does not
+    assert m.detail["auto_batch"] == {"fits": 6, "first_too_big": 7, "cap": 64, "training": False}
+    result = execute(spec)
+    assert result.status == "ok" and result.detail["batch_size_run"] == 6
+
+
+def test_auto_batch_stops_at_the_cap(memory_bounded_model):
+    spec = make_spec("tsn_tiny", batch_size="auto", metrics=("latency",),
+                     benchmark={"warmup": 1, "repeats": 2, "auto_batch_max": 5})
+    assert Measurement(spec).find_max_batch() == 4  # powers of two up to the cap

@@ -1,0 +1,142 @@
+"""Sweeps that survive kill -9, refuse a second sweep on the same folder, and scale out on Ray."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+PLUGIN = textwrap.dedent("""\
+    import os
+    import time
+
+    import torch.nn as nn
+    from vidbench import register_model
+
+
+    class Slow(nn.Module):
+        def __init__(self, num_classes, how, sleep=0.3):
+            super().__init__()
+            self.fc = nn.Linear(3, num_classes)
+            self.how, self.sleep = how, sleep
+
+        def forward(self, x):
+            if self.how == "abort":
+                os.abort()
+            time.sleep(self.sleep)
+            return self.fc(x.mean((2, 3, 4)))
+
+
+    @register_model(family="cnn")
+    def slow_model(num_classes: int = 4, k: int = 0, sleep: float = 0.3):
+        return Slow(num_classes, "sleep", sleep)
+
+
+    @register_model(family="cnn")
+    def aborting_model(num_classes: int = 4):
+        return Slow(num_classes, "abort")
+    """)
+
+SUITE = textwrap.dedent("""\
+    name: reliability
+    plugins: [plugin.py]
+    models:
+      - name: slow_model
+        args: {{sleep: {sleep}}}
+        grid: {{k: {ks}}}
+    {extra_models}
+    datasets: [{{name: random, args: {{num_classes: 4}}}}]
+    resolutions: [16]
+    clip_lengths: [2]
+    batch_sizes: [1]
+    metrics: [latency]
+    benchmark: {{warmup: 0, repeats: 2, warmup_s: 0, min_time_s: 0}}
+    """)
+
+
+def write_suite(tmp_path, runs: int, extra_models: str = "", sleep: float = 0.3) -> None:
+    (tmp_path / "plugin.py").write_text(PLUGIN)
+    (tmp_path / "suite.yaml").write_text(SUITE.format(ks=list(range(runs)), extra_models=extra_models, sleep=sleep))
+
+
+def vidbench(*args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "vidbench", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True, **kw)
+
+
+def stored(folder) -> list[tuple]:
+    if not (folder / "results.sqlite").exists():
+        return []
+    with sqlite3.connect(folder / "results.sqlite") as conn:
+        return conn.execute("SELECT run_id, status, finished_at, latency_ms_p50 FROM runs").fetchall()
+
+
+def wait_for_rows(folder, n: int, timeout: float = 120) -> list[tuple]:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        rows = stored(folder)
+        if len(rows) >= n:
+            return rows
+        time.sleep(0.2)
+    raise AssertionError(f"fewer than {n} runs stored after {timeout} s")
+
+
+def test_kill_9_then_the_same_command_finishes_the_rest_without_recomputing(tmp_path):
+    write_suite(tmp_path, runs=6)
+    out = tmp_path / "out"
+    sweep = vidbench("run", "suite.yaml", "--output", str(out), cwd=tmp_path)
+    before = wait_for_rows(out, 2)
+    os.killpg(sweep.pid, signal.SIGKILL)  # the driver; its worker leads its own group
+    sweep.wait()
+    subprocess.run(["pkill", "-9", "-f", "vidbench.run.worker|multiprocessing.spawn"], check=False)
+    before = stored(out)
+    assert 2 <= len(before) < 6
+    again = subprocess.run([sys.executable, "-m", "vidbench", "run", "suite.yaml", "--output", str(out), "--json"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    outcome = json.loads(again.stdout)
+    after = stored(out)
+    assert len(after) == 6 == len({r[0] for r in after})  # every run once, no duplicate
+    assert outcome["executed"] == 6 - len(before)  # nothing finished was run again…
+    assert set(before) <= set(after)  # …or changed
+
+
+def test_a_second_sweep_on_the_same_folder_is_refused_and_results_read_meanwhile(tmp_path):
+    write_suite(tmp_path, runs=6, sleep=1.5)  # ≥ 4.5 s a run: the first sweep outlasts the second's start
+    out = tmp_path / "out"
+    first = vidbench("run", "suite.yaml", "--output", str(out), cwd=tmp_path)
+    try:
+        wait_for_rows(out, 1)
+        second = subprocess.run([sys.executable, "-m", "vidbench", "run", "suite.yaml", "--output", str(out)],
+                                cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 2
+        assert "in use by another vidbench run" in second.stderr and "Traceback" not in second.stderr
+        reading = subprocess.run([sys.executable, "-m", "vidbench", "results", str(out), "--format", "csv"],
+                                 capture_output=True, text=True, timeout=120)
+        assert reading.returncode == 0 and "slow_model" in reading.stdout
+    finally:
+        first.wait(timeout=300)
+    assert first.returncode == 0
+    rows = stored(out)
+    assert len(rows) == 6 == len({r[0] for r in rows})
+
+
+def test_ray_executor_on_a_real_local_cluster_with_a_crashing_run(tmp_path):
+    pytest.importorskip("ray")
+    write_suite(tmp_path, runs=2, extra_models="  - aborting_model")
+    result = subprocess.run(
+        [sys.executable, "-m", "vidbench", "run", "suite.yaml", "--output", "out", "--executor", "ray", "--json"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 1, result.stderr[-2000:]  # a crashed run: exit 1
+    statuses = sorted(json.loads(result.stdout)["runs"].values())
+    assert statuses == ["crashed", "ok", "ok"]
+    rows = {r[1] for r in stored(tmp_path / "out")}
+    assert rows == {"crashed", "ok"}
