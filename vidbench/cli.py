@@ -55,6 +55,7 @@ class ResultsFormat(str, Enum):
     csv = "csv"
     json = "json"
     md = "md"
+    parquet = "parquet"
 
 
 def _print_records(records: list[dict], fmt: str, title: str, wide_columns: tuple[str, ...] = ()) -> None:
@@ -229,21 +230,39 @@ def datasets(fmt: TableFormat = typer.Option(TableFormat.table, "--format", help
 @cli_errors
 def results(
     folder: Path = typer.Argument(..., help="A run folder."),
-    fmt: ResultsFormat = typer.Option(ResultsFormat.table, "--format", help="table, csv, json or md."),
+    fmt: ResultsFormat = typer.Option(ResultsFormat.table, "--format", help="table, csv, json, md or parquet."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="Write to this file instead of stdout (required for parquet)."),
 ):
-    """The runs of a run folder, one row per run, on stdout."""
-    from vidbench.report.frame import export_frame, load_run_folder, to_json_records
+    """The runs of a run folder, one row per run, on stdout (or --output FILE)."""
+    from vidbench.report.frame import export_frame, load_run_folder, to_json_records, write_parquet
     from vidbench.report.render import header
     from vidbench.report.tables import markdown_table
 
+    if fmt is ResultsFormat.parquet and output is None:
+        raise UsageError("--format parquet writes a binary file: give it --output FILE")
+    if output is not None and output.is_dir():
+        raise UsageError(f"--output {output} is a directory; give a file name")
     frame = load_run_folder(folder).frame
+    if fmt is ResultsFormat.parquet:
+        write_parquet(frame, output)
+        err.print(f"{len(frame)} runs → {output}", highlight=False)
+        return
+    text = None
     if fmt is ResultsFormat.csv:
-        sys.stdout.write(export_frame(frame).to_csv(index=False))
+        text = export_frame(frame).to_csv(index=False)
     elif fmt is ResultsFormat.json:
-        print(to_json_records(frame))
+        text = to_json_records(frame) + "\n"
     elif fmt is ResultsFormat.md:
         cols = list(export_frame(frame).columns)
-        print(markdown_table(frame, cols, [header(c) for c in cols]))
+        text = markdown_table(frame, cols, [header(c) for c in cols]) + "\n"
+    if text is not None:
+        if output is not None:
+            output.write_text(text)
+        else:
+            sys.stdout.write(text)
+    elif output is not None:
+        raise UsageError("--output takes csv, json, md or parquet; the table is for the terminal")
     else:
         from vidbench.report.render import MD_COLUMNS
         from vidbench.report.tables import _py, format_value
@@ -279,36 +298,52 @@ def compare(
     folder_a: Path = typer.Argument(..., help="The baseline run folder."),
     folder_b: Path = typer.Argument(..., help="The run folder compared with it."),
     threshold: float = typer.Option(5.0, "--threshold", help="Percent change that counts as a regression."),
-    fmt: str = typer.Option("table", "--format", help="table, md or csv."),
+    fmt: str = typer.Option("table", "--format", help="table, md, html or csv."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write md, html or csv to this file."),
 ):
     """The same runs of two folders side by side; exit 1 when any metric regressed beyond the threshold."""
-    from vidbench.report.compare import compare_folders
+    from vidbench.report.compare import DISPLAY_COLUMNS, compare_folders, display_rows, render_html, summary
     from vidbench.report.tables import _py, format_value, markdown_table
 
-    if fmt not in ("table", "md", "csv"):
-        raise UsageError(f"--format takes table, md or csv, not {fmt!r}")
+    if fmt not in ("table", "md", "html", "csv"):
+        raise UsageError(f"--format takes table, md, html or csv, not {fmt!r}")
+    if threshold < 0:
+        raise UsageError(f"--threshold is a percentage ≥ 0, not {threshold:g}")
+    if output is not None and fmt == "table":
+        raise UsageError("--output takes md, html or csv; the table is for the terminal")
     result = compare_folders(folder_a, folder_b, threshold)
-    rows = result.rows.assign(change=result.rows["change_pct"].map(lambda c: f"{c:+.1f}%"),
-                              flag=result.rows["regression"].map(lambda r: "REGRESSION" if r else ""))
-    columns = ["model", "dataset", "resolution", "clip_length", "batch_size", "device", "metric", "a", "b", "change",
-               "flag"]
+    rows = display_rows(result)
+    broke_columns = ["model", "dataset", "resolution", "clip_length", "device", "status", "error"]
+    text = None
     if fmt == "csv":
-        sys.stdout.write(result.rows.to_csv(index=False))
+        text = result.rows.to_csv(index=False)
+    elif fmt == "html":
+        text = render_html(result, folder_a, folder_b)
     elif fmt == "md":
-        print(markdown_table(rows, columns))
+        text = markdown_table(rows, DISPLAY_COLUMNS) + "\n"
+        if len(result.status_changes):
+            text += "\nRuns ok in A that failed in B:\n\n" + markdown_table(result.status_changes, broke_columns) + "\n"
     else:
         table = Table(title=f"{folder_a} → {folder_b} (regression: worse by more than {threshold:g}%)")
-        for c in columns:
+        for c in DISPLAY_COLUMNS:
             table.add_column(c)
         for _, r in rows.iterrows():
-            style = "red" if r["regression"] else None
-            table.add_row(*(format_value(_py(r[c])) for c in columns), style=style)
+            table.add_row(*(format_value(_py(r[c])) for c in DISPLAY_COLUMNS), style="red" if r["regression"] else None)
         out.print(table)
-    n = len(result.regressions)
-    summary = (f"{result.rows['run_id'].nunique()} runs matched, {result.only_a} only in A, {result.only_b} only "
-               f"in B; {n} regression(s)")
-    err.print(summary, highlight=False)
-    raise typer.Exit(1 if n else 0)
+        if len(result.status_changes):
+            broke = Table(title="runs ok in A that failed in B")
+            for c in broke_columns:
+                broke.add_column(c)
+            for _, r in result.status_changes.iterrows():
+                broke.add_row(*(format_value(_py(r[c])) for c in broke_columns), style="red")
+            out.print(broke)
+    if text is not None:
+        if output is not None:
+            output.write_text(text)
+        else:
+            sys.stdout.write(text)
+    err.print(summary(result), highlight=False)
+    raise typer.Exit(1 if result.regression_count else 0)
 
 
 @app.command()
@@ -325,6 +360,26 @@ def env(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")):
     for k, v in data.items():
         table.add_row(k, json.dumps(v) if isinstance(v, dict | list) else str(v))
     out.print(table)
+
+
+data_app = typer.Typer(help="Video dataset tools.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("check")
+@cli_errors
+def data_check(
+    root: Path = typer.Argument(..., help="A folder of videos (searched recursively)."),
+    decoder: str = typer.Option("pyav", "--decoder", help="pyav, torchcodec or auto."),
+):
+    """List every unreadable video under ROOT with the reason; exit 1 if there is any, 0 if none."""
+    from vidbench.data.check import check_videos
+
+    bad = check_videos(root, decoder=decoder)
+    for path, reason in bad:
+        print(f"{path}: {reason}")
+    err.print(f"{len(bad)} unreadable video(s) under {root}", highlight=False)
+    raise typer.Exit(1 if bad else 0)
 
 
 def main() -> None:

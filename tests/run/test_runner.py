@@ -14,14 +14,14 @@ from vidbench.suite.schema import METRICS
 COLUMNS_OF = {
     "params": {"params"}, "flops": {"gmacs", "gflops"}, "memory": {"peak_mem_mb", "train_peak_mem_mb"},
     "latency": {"latency_ms_p50", "latency_ms_p90"}, "throughput": {"throughput_clips_s"},
-    "train_throughput": {"train_throughput_clips_s"}, "accuracy": {"top1", "top5"},
+    "train_throughput": {"train_throughput_clips_s"}, "accuracy": {"top1", "top5"}, "data_throughput": set(),
 }
 # Figures beyond the contract, derived from the same measurements (on the CPU, with fewer than 100 samples:
 # no p99, no MFU).
 EXTRAS_OF = {
     "params": set(), "flops": {"train_gmacs"}, "memory": {"rss_peak_mb"}, "latency": {"unstable"},
     "throughput": {"throughput_frames_s", "unstable"}, "accuracy": set(),
-    "train_throughput": {"train_throughput_frames_s", "unstable"},
+    "train_throughput": {"train_throughput_frames_s", "unstable"}, "data_throughput": {"data_throughput_clips_s"},
 }
 
 
@@ -65,7 +65,8 @@ def test_every_metric_is_measured_when_asked():
     assert result.duration_s > 0
 
 
-@pytest.mark.parametrize("metric", ["params", "flops", "memory", "latency", "throughput", "train_throughput"])
+@pytest.mark.parametrize("metric", ["params", "flops", "memory", "latency", "throughput", "train_throughput",
+                                    "data_throughput"])
 def test_only_the_metrics_asked_for_are_filled(metric):
     result = execute(tiny([metric]))
     assert result.status == "ok", result.error

@@ -26,6 +26,21 @@ class DatasetInfo:
     name: str
     builder: Callable[..., DatasetSplits]
     description: str = ""
+    # Validates a suite's args before any run (paths exist, option values known); raises a RegistryError.
+    check: Callable[[dict[str, Any]], None] | None = None
+
+    def accepts(self, arg: str) -> bool:
+        """Whether the builder names `arg` among its parameters (e.g. for the runner to pass the model's
+        `mean`/`std`); a builder taking only `**args` names nothing."""
+        param = inspect.signature(self.builder).parameters.get(arg)
+        return param is not None and param.kind in (inspect.Parameter.KEYWORD_ONLY,
+                                                     inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+    def validate(self, args: dict[str, Any]) -> None:
+        """Everything knowable before a run: argument names, then the dataset's own `check`."""
+        self.check_args(args)
+        if self.check is not None:
+            self.check(dict(args))
 
     def check_args(self, args: dict[str, Any]) -> None:
         params = inspect.signature(self.builder).parameters
@@ -44,16 +59,19 @@ _CLIP_KEYS = {"clip_length", "resolution", "frame_stride", "seed"}
 _DATASETS: Registry[DatasetInfo] = Registry("dataset")
 
 
-def register_dataset(name: str | None = None, description: str = ""):
+def register_dataset(name: str | None = None, description: str = "",
+                     check: Callable[[dict[str, Any]], None] | None = None):
     """Decorator registering `f(*, clip_length, resolution, frame_stride, seed, **args) -> DatasetSplits`.
 
     The name defaults to the function's name with underscores as hyphens (`synthetic_motion` →
-    `synthetic-motion`).
+    `synthetic-motion`). `check(args)`, when given, validates a suite's args before any run (a missing
+    root or annotation file) and raises a RegistryError naming what is wrong.
     """
 
     def wrap(builder: Callable[..., DatasetSplits]):
         key = name or builder.__name__.replace("_", "-")
-        _DATASETS.add(key, DatasetInfo(key, builder, description or (builder.__doc__ or "").strip().split("\n")[0]))
+        doc = description or (builder.__doc__ or "").strip().split("\n")[0]
+        _DATASETS.add(key, DatasetInfo(key, builder, doc, check))
         return builder
 
     return wrap
@@ -67,9 +85,16 @@ def list_datasets(pattern: str | None = None) -> list[str]:
     return _DATASETS.names(pattern)
 
 
+def validate_dataset_args(name: str, args: dict[str, Any]) -> None:
+    """Raise a RegistryError (for path and option problems a `DatasetArgsError`, which is also a
+    SuiteError) when `name` with `args` cannot be built: an unknown name or argument, a missing root or
+    annotation file, an unknown option value. Cheap: nothing is decoded, big folders are not listed."""
+    _DATASETS.get(name).validate(args)
+
+
 def create_dataset(name: str, *, clip_length: int, resolution: tuple[int, int], frame_stride: int = 1,
                    seed: int = 0, **args: Any) -> DatasetSplits:
     info = _DATASETS.get(name)
-    info.check_args(args)
+    info.validate(args)
     return info.builder(clip_length=clip_length, resolution=tuple(resolution), frame_stride=frame_stride,
                         seed=seed, **args)

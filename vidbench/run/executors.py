@@ -50,8 +50,10 @@ class WorkerProcess:
     def start(self) -> None:
         ctx = mp.get_context("spawn")  # no fork of a driver that may hold CUDA or threads
         self.conn, child = ctx.Pipe()
+        # Not a daemon: a daemonic process may not start the DataLoader workers a video run needs. The
+        # driver stops it explicitly; orphaned, it exits when its pipe closes.
         self.process = ctx.Process(target=worker_main, args=(child, str(self.log_path) if self.log_path else None),
-                                   daemon=True)
+                                   daemon=False)
         self.process.start()
         child.close()
         try:

@@ -9,9 +9,11 @@ import traceback
 from typing import Any, Callable
 
 import torch
-from torch.utils.data import DataLoader
 
-from vidbench.data import create_dataset
+from vidbench.data import create_dataset, dataset_info
+from vidbench.data.evaluate import evaluate_views
+from vidbench.data.loader import make_loader, measure_data_throughput
+from vidbench.data.video import data_detail, skipped_videos
 from vidbench.measure.accuracy import evaluate
 from vidbench.measure.flops import profile_model
 from vidbench.measure.memory import MIB, module_tensors, peak_memory_bytes
@@ -20,7 +22,7 @@ from vidbench.measure.precision import autocast
 from vidbench.measure.stats import Stats
 from vidbench.measure.timing import measure_calls, synchronize
 from vidbench.measure.training import make_optimizer, make_train_step, train_epochs
-from vidbench.models import create_model
+from vidbench.models import create_model, model_info
 from vidbench.run.env import environment
 from vidbench.store.record import RunResult
 from vidbench.suite.spec import RunSpec
@@ -78,9 +80,18 @@ class Measurement:
         self.metrics: dict[str, Any] = {}
         self.detail: dict[str, Any] = {"threads": torch.get_num_threads()}
         self.data = create_dataset(spec.dataset, clip_length=spec.clip_length, resolution=spec.resolution,
-                                   frame_stride=spec.frame_stride, seed=spec.seed, **spec.dataset_args)
+                                   frame_stride=spec.frame_stride, seed=spec.seed, **self.dataset_args())
         self.batch_size = spec.batch_size if isinstance(spec.batch_size, int) else None
         self.profile = None
+
+    def dataset_args(self) -> dict[str, Any]:
+        """The suite's dataset args, plus the model's input normalisation where the dataset takes it."""
+        args = dict(self.spec.dataset_args)
+        info, model = dataset_info(self.spec.dataset), model_info(self.spec.model)
+        for key in ("mean", "std"):
+            if key not in args and info.accepts(key):
+                args[key] = list(getattr(model, key))
+        return args
 
     def run(self) -> tuple[dict[str, Any], dict[str, Any]]:
         if self.wanted & {"params", "flops"} or self.device.type == "cuda":
@@ -92,8 +103,12 @@ class Measurement:
             self.inference()
         if self.wanted & {"memory", "train_throughput"}:
             self.training_step()
+        if "data_throughput" in self.wanted:
+            self.metrics["data_throughput_clips_s"] = measure_data_throughput(
+                self.data.train, self.batch_size, seed=self.spec.seed, device=self.spec.device)
         if "accuracy" in self.wanted:
             self.accuracy()
+        self.data_record()
         if "memory" in self.wanted and self.device.type == "cpu":
             self.metrics["rss_peak_mb"] = rss_peak_mib()
         return self.metrics, self.detail
@@ -245,16 +260,32 @@ class Measurement:
             train_gmacs = self.profile.train_macs / 1e9 if self.profile and self.profile.train_macs else None
             self._achieved(train_gmacs, clips_s, "train_")
     def accuracy(self) -> None:
-        train = self.spec.train
-        g = torch.Generator().manual_seed(self.spec.seed)
-        pin = self.device.type == "cuda"
-        train_loader = DataLoader(self.data.train, batch_size=int(train["batch_size"]), shuffle=True,
-                                  generator=g, pin_memory=pin)
-        val_loader = DataLoader(self.data.val, batch_size=int(train["batch_size"]), pin_memory=pin)
+        train, seed, device = self.spec.train, self.spec.seed, self.spec.device
+        batch = int(train["batch_size"])
+        train_loader = make_loader(self.data.train, batch, shuffle=True, device=device, seed=seed)
+        val_loader = make_loader(self.data.val, batch, device=device, seed=seed)
         model = self.model()
         losses = train_epochs(model, train_loader, train, self.device, self.spec.precision)
+        self.detail.update(train_losses=losses, train_samples=len(self.data.train))
+        if getattr(self.data.val, "views", 1) > 1:  # multi-view testing: video-level beside clip-level
+            views = evaluate_views(model, val_loader, self.data.num_classes, self.device, self.spec.precision)
+            self.metrics["top1"] = views.video_top1
+            if views.video_top5 is not None:
+                self.metrics["top5"] = views.video_top5
+            self.metrics["clip_top1"] = views.clip_top1
+            self.detail.update(val_samples=views.samples, val_clips=views.clips)
+            return
         acc = evaluate(model, val_loader, self.data.num_classes, self.device, self.spec.precision)
         self.metrics["top1"] = acc.top1
         if acc.top5 is not None:
             self.metrics["top5"] = acc.top5
-        self.detail.update(train_losses=losses, val_samples=acc.samples, train_samples=len(self.data.train))
+        self.detail["val_samples"] = acc.samples
+
+    def data_record(self) -> None:
+        """Unreadable videos passed over, and where the data came from (decoder, files), for real videos."""
+        skipped = skipped_videos(self.data)
+        if skipped is not None:
+            self.metrics["skipped_videos"] = skipped
+        detail = data_detail(self.data)
+        if detail:
+            self.detail["data"] = detail

@@ -20,6 +20,7 @@ SPEC_COLUMNS = (
 EXTRA_METRIC_COLUMNS = (
     "latency_ms_p99", "throughput_frames_s", "train_throughput_frames_s", "train_gmacs", "peak_mem_reserved_mb",
     "rss_peak_mb", "tflops_achieved", "mfu", "train_tflops_achieved", "train_mfu", "compile_s", "unstable",
+    "skipped_videos", "data_throughput_clips_s", "clip_top1",
 )
 RESULT_COLUMNS = ("run_id", *SPEC_COLUMNS, "status", "error", *METRIC_COLUMNS, "duration_s", "channels_last",
                   *EXTRA_METRIC_COLUMNS)

@@ -23,7 +23,7 @@ _COLUMN_TYPES = {
     "clip_length": "INTEGER", "frame_stride": "INTEGER", "batch_size": "INTEGER", "compile": "INTEGER",
     "params": "INTEGER", "run_id": "TEXT PRIMARY KEY",
     **{c: "REAL" for c in (*METRIC_COLUMNS, *EXTRA_METRIC_COLUMNS) if c != "params"}, "duration_s": "REAL",
-    "channels_last": "INTEGER", "unstable": "INTEGER",
+    "channels_last": "INTEGER", "unstable": "INTEGER", "skipped_videos": "INTEGER",
 }
 _EXTRA_COLUMNS = ("suite", "finished_at", "spec_json", "detail_json", "env_json")
 

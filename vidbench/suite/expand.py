@@ -55,7 +55,7 @@ def _expand_datasets(entries: list[Entry]) -> list[tuple[str, dict[str, Any]]]:
             info = dataset_info(entry.name)
             for combo in grid_product(entry.grid):
                 args = {**entry.args, **combo}
-                info.check_args(args)
+                info.validate(args)  # unknown args, missing root or annotation files, bad options
                 out.append((entry.name, args))
         except RegistryError as e:
             raise SuiteError(f"datasets[{i}]: {e}") from None

@@ -12,8 +12,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt,
 
 from vidbench.errors import SuiteError
 
-METRICS = ("params", "flops", "memory", "latency", "throughput", "train_throughput", "accuracy")
-Metric = Literal["params", "flops", "memory", "latency", "throughput", "train_throughput", "accuracy"]
+METRICS = ("params", "flops", "memory", "latency", "throughput", "train_throughput", "accuracy", "data_throughput")
+Metric = Literal["params", "flops", "memory", "latency", "throughput", "train_throughput", "accuracy",
+                 "data_throughput"]
 Precision = Literal["fp32", "bf16", "fp16"]
 Optimizer = Literal["adamw", "adam", "sgd"]
 DEVICE_PATTERN = re.compile(r"^(cpu|cuda(:\d+)?|mps)$")
@@ -105,7 +106,7 @@ class Suite(Strict):
     precisions: Axis(Precision) = ["fp32"]
     compile: Axis(bool) = [False]
     channels_last: Axis(bool) = [False]
-    metrics: Axis(Metric) = list(METRICS)
+    metrics: Axis(Metric) = [m for m in METRICS if m != "data_throughput"]
     train: TrainConfig = TrainConfig()
     benchmark: BenchmarkConfig = BenchmarkConfig()
     exclude: list[dict[str, Any]] = []
