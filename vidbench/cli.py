@@ -111,13 +111,17 @@ def run(
     outcome = _execute_with_progress(prepared, plan, todo, as_json, executor, address)
     if as_json:
         print(json.dumps({"output": str(outcome.output), "executed": outcome.executed, "runs": outcome.results,
-                          "stopped_devices": outcome.stopped_devices, "reports": [str(p) for p in outcome.reports]},
+                          "stopped_devices": outcome.stopped_devices, "reports": [str(p) for p in outcome.reports],
+                          "report_error": outcome.report_error},
                          indent=2))
     else:
         counts: dict[str, int] = {}
         for s in outcome.results.values():
             counts[s or "not run"] = counts.get(s or "not run", 0) + 1
         out.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())), highlight=False)
+        if outcome.report_error:
+            err.print(f"error: rendering the reports failed ({outcome.report_error}); every result is stored: "
+                      f"run `vidbench report {outcome.output}` again", highlight=False, markup=False)
         for device in outcome.stopped_devices:
             err.print(f"stopped {device}: limits.max_consecutive_failures "
                       f"({prepared.suite.limits.max_consecutive_failures}) failed runs in a row", highlight=False)

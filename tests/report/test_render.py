@@ -17,8 +17,10 @@ MODELS = {"tsn_tiny": ("cnn", "tsn"), "lrcn_tiny": ("cnn_rnn", "lrcn"), "timesfo
                                                                                              "timesformer")}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 EVIL = "<script>alert('x')</script>"
-# Plots the rows below hold data for: top-1 and GMACs, throughput over 2 resolutions and 2 clip lengths.
-KNOWN_PLOTS = ("accuracy_vs_gmacs", "throughput_vs_resolution", "throughput_vs_clip_length")
+# Plots the rows below hold data for: a Pareto front (top-1 and costs on one dataset and device), cost
+# against 2 resolutions and 2 clip lengths, and three families side by side.
+KNOWN_PLOTS = ("pareto-synthetic-motion-cpu", "cost-throughput-clips-s-vs-side", "cost-throughput-clips-s-vs-clip-length",
+               "cost-gmacs-vs-clip-length", "cost-latency-ms-p50-vs-side", "cost-peak-mem-mb-vs-side", "families")
 
 
 def ok_metrics(i: int) -> dict:
@@ -61,16 +63,22 @@ def run_folder(tmp_path, monkeypatch):
     return folder, rows
 
 
-def test_render_writes_both_reports(run_folder):
-    folder, _ = run_folder
-    paths = render_reports(folder)
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """One folder rendered once, for the tests that only read its reports (rendering takes seconds)."""
+    folder = tmp_path_factory.mktemp("rendered") / "run"
+    rows = write_rows(folder)
+    return folder, rows, render_reports(folder)
+
+
+def test_render_writes_both_reports(rendered):
+    folder, _, paths = rendered
     assert sorted(p.name for p in paths) == ["report.html", "report.md"]
     assert all(p.is_file() and p.parent == folder for p in paths)
 
 
-def test_html_is_self_contained_with_inline_svg_plots_and_every_run(run_folder):
-    folder, rows = run_folder
-    render_reports(folder)
+def test_html_is_self_contained_with_inline_svg_plots_and_every_run(rendered):
+    folder, rows, _ = rendered
     html = (folder / "report.html").read_text()
     external = re.findall(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", html, flags=re.I)
     assert external == [], "report.html must not load anything from the network"
@@ -80,7 +88,7 @@ def test_html_is_self_contained_with_inline_svg_plots_and_every_run(run_folder):
     for plot in KNOWN_PLOTS:
         assert f'id="plot-{plot}"' in html
     assert html.count("<svg") == html.count('<figure id="plot-') >= len(KNOWN_PLOTS)
-    runs_table = html[html.index('<table id="runs">'):]
+    runs_table = html[html.index('<table id="runs"'):]
     runs_table = runs_table[:runs_table.index("</table>")]
     assert runs_table.count("<tr class=\"status-") == len(rows)
     assert runs_table.count('class="status-ok"') == len(rows) - 2
@@ -91,20 +99,18 @@ def test_html_is_self_contained_with_inline_svg_plots_and_every_run(run_folder):
     assert ">nan<" not in html.lower() and ">none<" not in html.lower()
 
 
-def test_html_escapes_what_the_store_holds(run_folder):
-    folder, _ = run_folder
-    render_reports(folder)
+def test_html_escapes_what_the_store_holds(rendered):
+    folder, _, _ = rendered
     html = (folder / "report.html").read_text()
     assert EVIL not in html
     assert "&lt;script&gt;" in html
 
 
-def test_markdown_has_every_run_and_its_plots_exist(run_folder):
-    folder, rows = run_folder
-    render_reports(folder)
+def test_markdown_has_every_run_and_its_plots_exist(rendered):
+    folder, rows, _ = rendered
     md = (folder / "report.md").read_text()
     assert md.startswith("# vidbench report: report-test")
-    table = md[md.index("## Runs"):md.index("## Plots")]
+    table = section(md, "Runs")
     data_lines = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| model")]
     assert len(data_lines) == len(rows)
     links = re.findall(r"!\[[^\]]*\]\((plots/[^)]+\.png)\)", md)
@@ -116,15 +122,21 @@ def test_markdown_has_every_run_and_its_plots_exist(run_folder):
     assert "CUDA is not available on this machine" in md
 
 
+def section(md: str, title: str) -> str:
+    """One `## title` section of a Markdown report, up to the next `## `."""
+    start = md.index(f"\n## {title}\n")
+    end = md.find("\n## ", start + 1)
+    return md[start:end if end >= 0 else None]
+
+
 def md_cells(line: str) -> list[str]:
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
-def test_missing_figures_are_empty_cells_never_zero_or_nan(run_folder):
-    folder, _ = run_folder
-    render_reports(folder)
+def test_missing_figures_are_empty_cells_never_zero_or_nan(rendered):
+    folder, _, _ = rendered
     md = (folder / "report.md").read_text()
-    lines = md[md.index("## Runs"):md.index("## Plots")].splitlines()  # the runs table only
+    lines = section(md, "Runs").splitlines()  # the runs table only
     header = md_cells(next(line for line in lines if line.startswith("| model |")))
     rows = [dict(zip(header, md_cells(line), strict=True)) for line in lines if line.startswith("| tsn_tiny |")]
     skipped = next(r for r in rows if r["status"] == "skipped")
@@ -135,9 +147,8 @@ def test_missing_figures_are_empty_cells_never_zero_or_nan(run_folder):
     assert all(ok[c] not in ("", "0", "nan") for c in figures), ok
 
 
-def test_reports_re_render_from_the_store_alone(run_folder, tmp_path):
-    folder, rows = run_folder
-    render_reports(folder)
+def test_reports_re_render_from_the_store_alone(rendered, tmp_path):
+    folder, rows, _ = rendered
     copy = tmp_path / "copy"
     copy.mkdir()
     shutil.copy(folder / STORE_NAME, copy / STORE_NAME)
@@ -166,7 +177,7 @@ def test_plots_without_data_are_left_out(tmp_path):
     render_reports(folder)
     assert "<svg" not in (folder / "report.html").read_text()
     assert not list((folder / "plots").glob("*.png"))
-    assert "## Plots" not in (folder / "report.md").read_text()
+    assert "![" not in (folder / "report.md").read_text()
 
 
 @pytest.mark.parametrize("rows", ["none", "only-skipped"])
@@ -189,8 +200,8 @@ def test_a_folder_without_a_store_is_a_usage_error(tmp_path):
     assert not (tmp_path / STORE_NAME).exists()
 
 
-def test_run_folder_frame_holds_the_contract_columns(run_folder):
-    folder, rows = run_folder
+def test_run_folder_frame_holds_the_contract_columns(rendered):
+    folder, rows, _ = rendered
     run = load_run_folder(folder)
     assert run.suite_name == "report-test" and run.suite_yaml == "name: report-test\n"
     assert len(run.frame) == len(rows)

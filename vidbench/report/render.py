@@ -1,119 +1,328 @@
-"""Render report.html (self-contained: inline SVG, CSS and JS) and report.md (+ plots/*.png)."""
+"""Render report.html (self-contained: inline SVG, CSS and JS) and report.md (+ plots/*.png).
+
+Everything is computed once from the store (`analyse`), then written twice; the two reports say the
+same things in the same order.
+"""
 
 from __future__ import annotations
 
-import html
 import io
+import json
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 import matplotlib.pyplot as plt
 import pandas as pd
+import yaml
 
-from vidbench.report.frame import UNITS, RunFolder, load_run_folder
-from vidbench.report.plots import PLOTS
-from vidbench.report.tables import _py, format_value, markdown_table
+from vidbench.report import analysis
+from vidbench.report.frame import SHORT_UNITS, UNITS, RunFolder, load_run_folder
+from vidbench.report.plots import Plot, build_figures
+from vidbench.report.tables import Column, cells, markdown_columns
 
 FORMATS = ("html", "md")
 TABLE_COLUMNS = (
-    "model", "family", "arch", "model_args", "dataset", "resolution", "clip_length", "frame_stride",
-    "batch_size", "device", "precision", "compile", "status", "params", "gmacs", "gflops", "peak_mem_mb",
+    "model", "family", "arch", "args", "dataset", "resolution", "clip_length", "frame_stride",
+    "batch_size", "device", "precision", "compile", "channels_last", "status", "params", "gmacs", "gflops",
+    "peak_mem_mb",
     "train_peak_mem_mb", "latency_ms_p50", "latency_ms_p90", "throughput_clips_s", "train_throughput_clips_s",
-    "top1", "top5", "duration_s",
+    "top1", "top5", "duration_s", "run_id",
 )
 MD_COLUMNS = (
-    "model", "family", "dataset", "resolution", "clip_length", "batch_size", "device", "status", "params",
+    "variant", "family", "dataset", "resolution", "clip_length", "batch_size", "device", "status", "params",
     "gmacs", "peak_mem_mb", "latency_ms_p50", "throughput_clips_s", "train_throughput_clips_s", "top1",
 )
-SHORT_HEADERS = {"clip_length": "T", "frame_stride": "stride", "batch_size": "batch", "resolution": "px",
-                 "model_args": "args"}
+FILTERS = ("model", "family", "dataset", "device", "status")  # the runs table's dropdowns
+SHORT_HEADERS = {"variant": "model"}
+# The order runs are listed in (the store's order is the order they finished).
+RUN_ORDER = ["dataset", "device", "family", "variant", "side", "clip_length", "batch_size", "precision"]
+NOT_SHOWN = {"run_id", "model_args", "dataset_args", "error", "suite", "finished_at", "spec", "detail", "env",
+             "variant", "side", "setting", "args"}
 UNIT_NOTE = ("GMACs are multiply-accumulates of one clip at batch 1 (what torchvision and most papers call "
-             "\"GFLOPs\"); GFLOPs = 2 × GMACs. Latency is one forward pass of a batch; peak memory is MiB held "
-             "by tensors (CUDA allocator peak on a GPU, live-tensor peak on the CPU).")
+             "\"GFLOPs\"); GFLOPs = 2 × GMACs. Latency is one forward pass of a batch (ms); throughput is clips/s; "
+             "peak memory is MiB held by tensors (CUDA allocator peak on a GPU, live-tensor peak on the CPU).")
+DETAIL_KEYS = ("error_class", "exitcode", "oom_batch_sizes", "batch_size_run", "ray_error")
 
 
 def header(column: str) -> str:
     return UNITS.get(column, SHORT_HEADERS.get(column, column))
 
 
+def _fixed(digits: int):
+    return lambda v: f"{v:.{digits}f}"
+
+
+def _signed(v: float) -> str:
+    return f"{v:+.2f}"
+
+
+def _m(key: str, title: str | None = None) -> Column:
+    return Column(key, title or SHORT_UNITS.get(key, header(key)))
+
+
+MD_RUN_COLUMNS = [Column(c, header(c), sort="side" if c == "resolution" else None) for c in MD_COLUMNS]
+REC_COLUMNS = [Column("kind", "rule"), Column("criterion", "criterion"), Column("choice", "choice"), Column("family", "family"),
+               _m("top1"), _m("latency_ms_p50"), _m("throughput_clips_s"), _m("gmacs"), _m("peak_mem_mb")]
+FRONT_COLUMNS = [Column("dataset", "dataset"), Column("device", "device"), Column("against", "top-1 against"),
+                 Column("run", "run on the front"), Column("family", "family"), _m("top1"),
+                 Column("value", "cost")]
+FAMILY_COLUMNS = [Column("dataset", "dataset"), Column("device", "device"), Column("family", "family"),
+                  Column("runs", "ok runs"), Column("models", "models"), Column("best_top1", "best top-1 (%)"),
+                  Column("best_run", "best run"), Column("median_top1", "median top-1 (%)"),
+                  Column("median_gmacs", "median GMACs"),
+                  Column("median_throughput_clips_s", "median throughput (clips/s)"),
+                  Column("median_latency_ms_p50", "median latency p50 (ms)"),
+                  Column("median_peak_mem_mb", "median peak mem (MiB)")]
+DEVICE_COLUMNS = [Column("variant", "model"), Column("family", "family"), Column("device", "device"),
+                  Column("runs", "ok runs"), Column("median_throughput_clips_s", "median throughput (clips/s)"),
+                  Column("median_latency_ms_p50", "median latency p50 (ms)"),
+                  Column("median_peak_mem_mb", "median peak mem (MiB)"),
+                  Column("speedup", "throughput × baseline", lambda v: f"{v:.2f}×"),
+                  Column("matched", "matched runs"), Column("baseline", "baseline")]
+PROBLEM_COLUMNS = [Column("variant", "model"), Column("dataset", "dataset"), Column("resolution", "px", sort="side"),
+                   Column("clip_length", "T"), Column("batch_size", "batch"), Column("device", "device"),
+                   Column("precision", "precision"), Column("status", "status"), Column("error", "reason")]
+
+
+def run_columns(frame: pd.DataFrame) -> list[Column]:
+    """The runs table: the contract's columns, then any other stored column that holds a value."""
+    extra = [c for c in frame.columns if c not in TABLE_COLUMNS and c not in NOT_SHOWN and frame[c].notna().any()]
+    cols = [c for c in TABLE_COLUMNS if c in frame.columns and (c != "channels_last" or frame[c].notna().any())]
+    return [Column(c, header(c), sort="side" if c == "resolution" else None) for c in cols + extra]
+
+
+def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The runs in reading order, with their constructor args as text ('attention=joint')."""
+    shown = frame.sort_values(RUN_ORDER, kind="stable", na_position="last") if len(frame) else frame
+    args = [v[len(m) + 1:-1] if v != m else "" for v, m in zip(shown["variant"], shown["model"])]
+    return shown.assign(args=args).reset_index(drop=True)
+
+
+@dataclass
+class Report:
+    run: RunFolder
+    runs: pd.DataFrame  # the runs in reading order
+    plots: list[Plot]
+    recommendations: pd.DataFrame
+    rec_basis: str
+    fronts: pd.DataFrame
+    exponents: pd.DataFrame  # long
+    scaling: pd.DataFrame  # wide
+    families: pd.DataFrame
+    devices: pd.DataFrame
+    problems: pd.DataFrame
+    description: str = ""
+    counts: dict = field(default_factory=dict)
+
+    @property
+    def scaling_columns(self) -> list[Column]:
+        fixed = [Column("variant", "model"), Column("family", "family"), Column("device", "device")]
+        return fixed + [Column(c, c + "b", _signed) for c in self.scaling.columns if c not in
+                        ("variant", "family", "device")]
+
+    def recommendation_groups(self) -> list[tuple[str, pd.DataFrame]]:
+        recs = self.recommendations
+        return [(f"{d} · {dev}", g) for (d, dev), g in recs.groupby(["dataset", "device"], sort=False)]
+
+    def plots_in(self, section: str) -> list[Plot]:
+        return [p for p in self.plots if p.section == section]
+
+
+def analyse(run: RunFolder) -> Report:
+    frame = run.frame
+    exponents = analysis.scaling_exponents(frame)
+    keys = analysis.recommendation_groups(frame)
+    basis = ("Per dataset and device" + (" and batch size" if "batch_size" in keys else "") +
+             ", among the ok runs with top-1, latency and throughput. Latency budgets are the nearest-rank "
+             "25th, 50th and 75th percentiles and the maximum of the p50 latencies observed in that group "
+             "(so each is a latency some run reached); the pick is the most accurate run within the budget. "
+             "Accuracy floors are the same percentiles of the observed top-1, and 'best' is the highest top-1 "
+             "reached; the pick is the run with the highest throughput at or above the floor. The Pareto set "
+             "holds every run that no other run beats on both top-1 and throughput.")
+    description = ""
+    if run.suite_yaml:
+        try:
+            description = str((yaml.safe_load(run.suite_yaml) or {}).get("description") or "").strip()
+        except yaml.YAMLError:
+            description = ""
+    return Report(
+        run=run, runs=display_frame(frame), plots=build_figures(frame, exponents), recommendations=analysis.recommendations(frame),
+        rec_basis=basis, fronts=analysis.pareto_fronts(frame), exponents=exponents,
+        scaling=analysis.scaling_table(exponents), families=analysis.family_summary(frame),
+        devices=analysis.device_summary(frame), problems=display_frame(frame[frame["status"] != "ok"]),
+        description=description, counts=frame["status"].value_counts().to_dict(),
+    )
+
+
 def _figure_bytes(fig, fmt: str) -> bytes:
+    """The figure as SVG or PNG, trimmed to what it draws. The trim box is measured once per figure
+    (bbox_inches="tight" would lay the figure out again for every format)."""
+    bbox = getattr(fig, "_vidbench_bbox", None)
+    if bbox is None:
+        bbox = fig._vidbench_bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.08)
     buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, bbox_inches="tight", dpi=130 if fmt == "png" else 72)
+    kwargs = {"metadata": {"Date": None, "Creator": None}} if fmt == "svg" else {}
+    fig.savefig(buf, format=fmt, bbox_inches=bbox, dpi=110 if fmt == "png" else 72, **kwargs)
     return buf.getvalue()
 
 
-def _figures(frame: pd.DataFrame) -> list[tuple[str, str, object]]:
-    out = []
-    for spec in PLOTS:
-        fig = spec.make(frame)
-        if fig is not None:
-            out.append((spec.name, spec.title, fig))
-    return out
+def _inline_svg(svg: str, prefix: str) -> str:
+    """The <svg> element alone, its ids prefixed so that several inline plots never share one."""
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', svg)
+    svg = re.sub(r'xlink:href="#([^"]+)"', lambda m: f'xlink:href="#{prefix}-{m.group(1)}"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})", svg)
+    return svg
 
 
-def _problems(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[frame["status"] != "ok"]
+def _details(detail: dict) -> dict:
+    info = {k: detail[k] for k in DETAIL_KEYS if detail.get(k) not in (None, "", [])}
+    tb = detail.get("traceback") or []
+    return {"info": {k: v if isinstance(v, str) else json.dumps(v) for k, v in info.items()},
+            "traceback": "\n".join(tb) if isinstance(tb, list) else str(tb)}
 
 
-def render_markdown(run: RunFolder, figures) -> str:
+def _env_value(v) -> str:
+    return json.dumps(v) if isinstance(v, dict | list) else ("" if v is None else str(v))
+
+
+def _intro(report: Report) -> list[str]:
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(report.counts.items()))
+    return [f"{len(report.run.frame)} runs: {counts}." if counts else "No runs stored yet."]
+
+
+# -- Markdown -----------------------------------------------------------------------------------------
+def render_markdown(report: Report) -> str:
+    run = report.run
     plots_dir = run.folder / "plots"
     plots_dir.mkdir(exist_ok=True)
-    parts = [f"# vidbench report: {run.suite_name}", "", UNIT_NOTE, "", "## Runs", "",
-             markdown_table(run.frame, MD_COLUMNS, [header(c) for c in MD_COLUMNS]), ""]
-    if figures:
-        parts += ["## Plots", ""]
-        for name, title, fig in figures:
-            (plots_dir / f"{name}.png").write_bytes(_figure_bytes(fig, "png"))
-            parts += [f"### {title}", "", f"![{title}](plots/{name}.png)", ""]
-    problems = _problems(run.frame)
-    if len(problems):
-        parts += ["## Failed and skipped runs", "",
-                  markdown_table(problems, ("model", "dataset", "resolution", "clip_length", "device", "status",
-                                            "error")), ""]
+    for old in plots_dir.glob("*.png"):  # plots of an earlier render that this one may not draw
+        old.unlink()
+
+    def plots(section: str) -> list[str]:
+        out = []
+        for p in report.plots_in(section):
+            (plots_dir / f"{p.name}.png").write_bytes(_figure_bytes(p.fig, "png"))
+            out += [f"![{p.title}](plots/{p.name}.png)", ""]
+        return out
+
+    parts = [f"# vidbench report: {run.suite_name}", ""]
+    if report.description:
+        parts += [report.description, ""]
+    parts += [*_intro(report), "", UNIT_NOTE, ""]
+    parts += ["## Recommendations", ""]
+    if len(report.recommendations):
+        parts += [report.rec_basis, ""]
+        for title, recs in report.recommendation_groups():
+            parts += [f"### {title}", "", markdown_columns(recs, REC_COLUMNS), ""]
+    else:
+        parts += ["No recommendations: they need ok runs with top-1 accuracy, latency and throughput.", ""]
+    parts += ["## Runs", "", markdown_columns(report.runs, MD_RUN_COLUMNS), ""]
+    if report.plots_in("pareto"):
+        parts += ["## Pareto fronts", "", "Top-1 against GMACs, throughput and peak memory per dataset and device; "
+                  "the runs on the front are ringed and joined.", "", *plots("pareto"),
+                  markdown_columns(report.fronts, FRONT_COLUMNS), ""]
+    if len(report.scaling) or report.plots_in("scaling"):
+        parts += ["## How cost grows", "", SCALING_NOTE, ""]
+        if len(report.scaling):
+            parts += [markdown_columns(report.scaling, report.scaling_columns), ""]
+        parts += plots("scaling")
+    if len(report.families) and report.families["family"].nunique() > 1:
+        parts += ["## Families", "", markdown_columns(report.families, FAMILY_COLUMNS), "", *plots("families")]
+    if len(report.devices):
+        parts += ["## Devices", "", DEVICE_NOTE, "", markdown_columns(report.devices, DEVICE_COLUMNS), "",
+                  *plots("devices")]
+    if len(report.problems):
+        parts += ["## Failed and skipped runs", "", markdown_columns(report.problems, PROBLEM_COLUMNS), ""]
+        for _, r in report.problems.iterrows():
+            d = _details(r["detail"] or {})
+            if d["traceback"]:
+                summary = f"{r['variant']} · {r['dataset']} · {r['resolution']}px · T={r['clip_length']} · " \
+                          f"{r['device']}: {d['info'].get('error_class', r['status'])}"
+                tb = d["traceback"].replace("```", "'''")
+                parts += [f"<details><summary>{_html_escape(summary)}</summary>", "", "```", tb, "```", "",
+                          "</details>", ""]
+    if run.environments:
+        parts += ["## Environment", ""]
+        for device, env in sorted(run.environments.items()):
+            frame = pd.DataFrame({"key": list(env), "value": [_env_value(v) for v in env.values()]})
+            parts += [f"### {device}", "", markdown_columns(frame, [Column("key", "key"), Column("value", "value")]),
+                      ""]
+    if run.suite_yaml:
+        parts += ["## Suite", "", "```yaml", run.suite_yaml.rstrip(), "```", ""]
     return "\n".join(parts)
 
 
-def _cell(column: str, value) -> dict:
-    value = _py(value)
-    sort = "" if value is None or (isinstance(value, float) and value != value) else value
-    return {"text": format_value(value), "sort": sort if isinstance(sort, int | float) else str(sort),
-            "numeric": isinstance(value, int | float) and not isinstance(value, bool)}
+def _html_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render_html(run: RunFolder, figures) -> str:
+SCALING_NOTE = ("Each exponent b in metric ∝ T^b (clip length) or px^b (short side of the crop) is the least-squares "
+                "slope on log-log axes, fitted over every series of runs of one model and device that differ only "
+                "in that axis (each series with its own intercept, so dataset, the other shape axis and batch size "
+                "are held fixed). GMACs ∝ T^1 is linear in clip length; throughput exponents are negative.")
+DEVICE_NOTE = ("Speed-up: the median, over runs matched in every other setting, of throughput on the device over "
+               "throughput on the baseline device.")
+
+
+# -- HTML ---------------------------------------------------------------------------------------------
+def _table(frame: pd.DataFrame, columns: list[Column]) -> dict:
+    return {"headers": [c.header for c in columns], "rows": cells(frame, columns)}
+
+
+def render_html(report: Report) -> str:
+    run = report.run
     env = jinja2.Environment(loader=jinja2.PackageLoader("vidbench.report", "templates"),
-                             autoescape=jinja2.select_autoescape(["html", "j2"]))
-    rows = [{"status": r["status"], "cells": [_cell(c, r[c]) for c in TABLE_COLUMNS]} for _, r in run.frame.iterrows()]
-    problems = _problems(run.frame)
-    svgs = []
-    for name, title, fig in figures:
-        svg = _figure_bytes(fig, "svg").decode()
-        svgs.append({"name": name, "title": title, "svg": svg[svg.index("<svg"):]})
-    counts = run.frame["status"].value_counts().to_dict()
+                             autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True,
+                             lstrip_blocks=True)
+    frame = report.runs
+    runs = _table(frame, run_columns(frame))
+    attrs = [{f: str(frame[f].iloc[i]) for f in FILTERS} for i in range(len(frame))]
+    runs["rows"] = [{"status": a["status"], "attrs": a, "cells": c} for a, c in zip(attrs, runs["rows"])]
+    filters = {f: sorted({a[f] for a in attrs}) for f in FILTERS}
+
+    def svgs(section: str) -> list[dict]:
+        return [{"name": p.name, "title": p.title, "svg": _inline_svg(_figure_bytes(p.fig, "svg").decode(), p.name)}
+                for p in report.plots_in(section)]
+
+    problems = []
+    for (_, r), row_cells in zip(report.problems.iterrows(), cells(report.problems, PROBLEM_COLUMNS)):
+        problems.append({"cells": row_cells, "status": r["status"], **_details(r["detail"] or {})})
     return env.get_template("report.html.j2").render(
-        title=run.suite_name, note=UNIT_NOTE, headers=[header(c) for c in TABLE_COLUMNS], rows=rows,
-        plots=svgs, counts=counts,
-        problems=[{k: format_value(_py(r[k])) for k in ("model", "dataset", "resolution", "clip_length", "device",
-                                                          "status", "error")} for _, r in problems.iterrows()],
-        environments=run.environments, suite_yaml=run.suite_yaml, escape=html.escape,
+        title=run.suite_name, description=report.description, intro=_intro(report)[0], note=UNIT_NOTE,
+        runs=runs, filters=filters,
+        recommendations=[(title, _table(recs, REC_COLUMNS)) for title, recs in report.recommendation_groups()],
+        rec_basis=report.rec_basis,
+        pareto_plots=svgs("pareto"), fronts=_table(report.fronts, FRONT_COLUMNS),
+        scaling_note=SCALING_NOTE, scaling=_table(report.scaling, report.scaling_columns),
+        scaling_plots=svgs("scaling"),
+        families=_table(report.families, FAMILY_COLUMNS) if report.families["family"].nunique() > 1 else None,
+        family_plots=svgs("families"),
+        devices=_table(report.devices, DEVICE_COLUMNS) if len(report.devices) else None, device_note=DEVICE_NOTE,
+        device_plots=svgs("devices"),
+        problems={"headers": [c.header for c in PROBLEM_COLUMNS], "rows": problems},
+        environments={d: {k: _env_value(v) for k, v in e.items()} for d, e in sorted(run.environments.items())},
+        suite_yaml=run.suite_yaml,
     )
 
 
 def render_reports(folder: str | Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
     """Write the requested reports into the run folder; returns their paths."""
     run = load_run_folder(folder)
-    figures = _figures(run.frame)
+    report = analyse(run)
     written = []
     try:
         if "md" in formats:
             path = run.folder / "report.md"
-            path.write_text(render_markdown(run, figures))
+            path.write_text(render_markdown(report))
             written.append(path)
         if "html" in formats:
             path = run.folder / "report.html"
-            path.write_text(render_html(run, figures))
+            path.write_text(render_html(report))
             written.append(path)
     finally:
-        for _, _, fig in figures:
-            plt.close(fig)
+        for p in report.plots:
+            plt.close(p.fig)
     return written

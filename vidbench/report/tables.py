@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 import pandas as pd
 
@@ -44,3 +45,47 @@ def _py(value: Any) -> Any:
     if value is pd.NA:
         return None
     return value.item() if hasattr(value, "item") else value
+
+
+Formatter = Callable[[Any], str]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    fmt: Formatter | None = None  # default: format_value
+    sort: str | None = None  # another column to sort by ("112x160" sorts by its short side)
+
+
+def cells(frame: pd.DataFrame, columns: Sequence[Column]) -> list[list[dict]]:
+    """Rows of HTML cells: the text shown, the raw value to sort by, and whether it is a number."""
+    if not len(frame):
+        return []
+    shown = [frame[c.key].tolist() for c in columns]
+    keys = [frame[c.sort].tolist() if c.sort else None for c in columns]
+    out = []
+    for i in range(len(frame)):
+        row = []
+        for j, c in enumerate(columns):
+            x = cell(shown[j][i], c.fmt)
+            if keys[j] is not None:
+                x["sort"] = cell(keys[j][i])["sort"]
+            row.append(x)
+        out.append(row)
+    return out
+
+
+def cell(value: Any, fmt: Formatter | None = None) -> dict:
+    value = _py(value)
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    numeric = isinstance(value, int | float) and not isinstance(value, bool) and not missing
+    return {"text": "" if missing else (fmt or format_value)(value), "sort": "" if missing else
+            (repr(value) if numeric else str(value)), "numeric": numeric}
+
+
+def markdown_columns(frame: pd.DataFrame, columns: Sequence[Column]) -> str:
+    """markdown_table with each column's own formatter and header."""
+    shown = pd.DataFrame({c.header: [cell(v, c.fmt)["text"] for v in frame[c.key].tolist()] for c in columns},
+                         columns=[c.header for c in columns])
+    return markdown_table(shown, [c.header for c in columns])

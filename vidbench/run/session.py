@@ -59,11 +59,12 @@ class SweepOutcome:
     executed: int
     reports: list[Path]
     stopped_devices: list[str]
+    report_error: str | None = None
 
     @property
     def exit_code(self) -> int:
         failed = any(s in FAILED_STATUSES for s in self.results.values())
-        return 1 if failed or self.stopped_devices else 0
+        return 1 if failed or self.stopped_devices or self.report_error else 0
 
 
 def make_executor(kind: str, prepared: PreparedSweep, address: str | None = None):
@@ -96,6 +97,9 @@ def execute_sweep(prepared: PreparedSweep, plan: list[PlannedRun], executor: str
             store.set_meta("suite_yaml", prepared.suite_text)
             stopped = run_planned(plan, store, ex, prepared.suite.name, on_start, finished)
             statuses = store.statuses()
-            reports = render_reports(prepared.output)
+            try:
+                reports, report_error = render_reports(prepared.output), None
+            except Exception as e:  # every result is stored already; the reports can be rendered again
+                reports, report_error = [], f"{type(e).__name__}: {e}"
     return SweepOutcome(prepared.output, {s.run_id: statuses.get(s.run_id) for s in prepared.specs}, executed,
-                        reports, stopped)
+                        reports, stopped, report_error)

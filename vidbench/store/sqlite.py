@@ -50,9 +50,19 @@ class ResultStore:
             self._conn.execute(f"CREATE TABLE IF NOT EXISTS runs ({', '.join(cols)})")
             self._conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self._add_missing_columns()
         version = int(self.get_meta("schema_version"))
         if version != SCHEMA_VERSION:
             raise RuntimeError(f"{self.path}: store schema version {version}, this vidbench reads {SCHEMA_VERSION}")
+
+    def _add_missing_columns(self) -> None:
+        """A store written by an older vidbench lacks the newer (all optional) columns: add them, empty."""
+        have = {row[1] for row in self._conn.execute("PRAGMA table_info(runs)")}
+        missing = [c for c in (*RESULT_COLUMNS, *_EXTRA_COLUMNS) if c not in have]
+        if missing:
+            with self._transaction():
+                for c in missing:
+                    self._conn.execute(f"ALTER TABLE runs ADD COLUMN {c} {_COLUMN_TYPES.get(c, 'TEXT')}")
 
     def _transaction(self):
         return _Transaction(self._conn)
