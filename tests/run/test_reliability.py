@@ -140,3 +140,69 @@ def test_ray_executor_on_a_real_local_cluster_with_a_crashing_run(tmp_path):
     assert statuses == ["crashed", "ok", "ok"]
     rows = {r[1] for r in stored(tmp_path / "out")}
     assert rows == {"crashed", "ok"}
+
+
+FAILING_PLUGIN = textwrap.dedent("""\
+    import torch
+    import torch.nn as nn
+    from vidbench import register_model
+
+
+    class OutOfMemoryAbove2(nn.Module):
+        def __init__(self, num_classes):
+            super().__init__()
+            self.fc = nn.Linear(3, num_classes)
+
+        def forward(self, x):
+            if x.shape[0] > 2:
+                raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (simulated)")
+            return self.fc(x.mean((2, 3, 4)))
+
+
+    @register_model(family="cnn")
+    def oom_above_2(num_classes: int = 4):
+        return OutOfMemoryAbove2(num_classes)
+
+
+    @register_model(family="cnn")
+    def always_raises(num_classes: int = 4, k: int = 0):
+        raise RuntimeError("this model cannot be built")
+    """)
+
+
+def run_suite(tmp_path, body: str) -> subprocess.CompletedProcess:
+    (tmp_path / "failing.py").write_text(FAILING_PLUGIN)
+    (tmp_path / "s.yaml").write_text("name: f\nplugins: [failing.py]\n" + body)
+    return subprocess.run([sys.executable, "-m", "vidbench", "run", "s.yaml", "--output", "out", "--json"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+
+
+COMMON = textwrap.dedent("""\
+    datasets: [{name: random, args: {num_classes: 4}}]
+    resolutions: [16]
+    clip_lengths: [2]
+    metrics: [throughput]
+    benchmark: {warmup: 0, repeats: 2, warmup_s: 0, min_time_s: 0}
+    """)
+
+
+def test_out_of_memory_is_retried_in_a_fresh_worker_with_half_the_batch(tmp_path):
+    result = run_suite(tmp_path, "models: [oom_above_2]\nbatch_sizes: [8]\nlimits: {oom_retries: 2}\n" + COMMON)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(tmp_path / "out" / "results.sqlite") as conn:
+        status, batch, detail = conn.execute("SELECT status, batch_size, detail_json FROM runs").fetchone()
+    assert (status, batch) == ("ok", 2)  # 8 and 4 ran out of memory; the figures are those of batch 2
+    assert json.loads(detail)["oom_batch_sizes"] == [8, 4]
+    # With too few retries none fits: `oom`, exit 1.
+    again = run_suite(tmp_path / "out", "models: [oom_above_2]\nbatch_sizes: [8]\nlimits: {oom_retries: 1}\n" + COMMON)
+    assert again.returncode == 1
+    assert list(json.loads(again.stdout)["runs"].values()) == ["oom"]
+
+
+def test_a_device_that_keeps_failing_is_stopped(tmp_path):
+    result = run_suite(tmp_path, "models: [{name: always_raises, grid: {k: [1, 2, 3, 4, 5]}}]\nbatch_sizes: [1]\n"
+                       "limits: {max_consecutive_failures: 2}\n" + COMMON)
+    assert result.returncode == 1
+    outcome = json.loads(result.stdout)
+    assert outcome["stopped_devices"] == ["cpu"]
+    assert sorted(outcome["runs"].values(), key=str) == [None, None, None, "failed", "failed"]

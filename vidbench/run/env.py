@@ -42,6 +42,17 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+@functools.lru_cache(maxsize=1)
+def nvidia_driver() -> str | None:
+    """The NVIDIA driver version, from nvidia-smi when it is installed."""
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout.strip() else None
+
+
 def decoder_backends() -> dict[str, str | None]:
     """Video decoders importable here (PyAV is the default; torchcodec needs a system FFmpeg)."""
     backends = {"av": _version("av")}
@@ -92,6 +103,7 @@ def environment(device: str | None = None) -> dict:
             idx = dev.index or 0
             env["device_name"] = torch.cuda.get_device_name(idx)
             env["cuda_capability"] = ".".join(map(str, torch.cuda.get_device_capability(idx)))
+            env["driver"] = nvidia_driver()
             env["tf32_matmul"] = torch.backends.cuda.matmul.allow_tf32
             env["cudnn_benchmark"] = torch.backends.cudnn.benchmark
         elif dev.type == "cpu":
