@@ -6,14 +6,27 @@ so the driver can kill it and anything it started on a timeout.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import sys
 from dataclasses import asdict
 from multiprocessing.connection import Connection
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when its driver dies (even by SIGKILL), so no orphan keeps
+    computing a run nobody will store."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+
+
 def worker_main(conn: Connection, log_path: str | None) -> None:
     os.setpgrp()
+    _die_with_parent()
     if log_path:  # keep model prints and warnings out of the driver's output
         log = open(log_path, "a", buffering=1)
         os.dup2(log.fileno(), 1)
