@@ -48,3 +48,11 @@ def isolated_registries(monkeypatch):
     monkeypatch.setattr(_MODELS, "_entries", dict(_MODELS._entries))
     monkeypatch.setattr(_DATASETS, "_entries", dict(_DATASETS._entries))
     yield
+
+
+def pytest_configure(config):
+    # addopts carry --benchmark-disable (the default run times each benchmark once); asking for
+    # --benchmark-only from the repository root means asking for benchmarks: enable them, since
+    # pytest-benchmark refuses the two together.
+    if config.getoption("benchmark_only", False):
+        config.option.benchmark_enable = True
