@@ -34,3 +34,16 @@ def projection_shortcut3d(dim_in: int, dim_out: int, spatial_stride: int):
         return None
     return nn.Sequential(nn.Conv3d(dim_in, dim_out, 1, stride=(1, spatial_stride, spatial_stride), bias=False),
                          nn.BatchNorm3d(dim_out))
+
+
+def init_video_cnn(model: nn.Module) -> None:
+    """PySlowFast's init for 3D CNNs: MSRA fill for convolutions, BN γ=1 β=0, a small normal fc."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv3d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(m, nn.BatchNorm3d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, std=0.01)
+            nn.init.zeros_(m.bias)

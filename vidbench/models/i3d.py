@@ -10,7 +10,7 @@ import itertools
 import torch
 import torch.nn as nn
 
-from vidbench.models.blocks import projection_shortcut3d
+from vidbench.models.blocks import init_video_cnn, projection_shortcut3d
 from vidbench.models.registry import InputLimits, register_model
 
 I3D_PAPER = ("Carreira & Zisserman, Quo Vadis, Action Recognition? A New Model and the Kinetics Dataset, CVPR 2017; "
@@ -30,15 +30,7 @@ def stage_depths(depth: int) -> tuple[int, int, int, int]:
 
 def init_resnet3d(model: nn.Module) -> None:
     """PySlowFast's init: MSRA fill for convolutions, BN γ=1 (γ=0 on each block's last BN), small fc."""
-    for m in model.modules():
-        if isinstance(m, nn.Conv3d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-        elif isinstance(m, nn.BatchNorm3d):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, std=0.01)
-            nn.init.zeros_(m.bias)
+    init_video_cnn(model)
     for m in model.modules():
         if isinstance(m, Bottleneck3d):
             nn.init.zeros_(m.bn_c.weight)

@@ -14,7 +14,7 @@ import math
 import torch
 import torch.nn as nn
 
-from vidbench.models.blocks import projection_shortcut3d
+from vidbench.models.blocks import init_video_cnn, projection_shortcut3d
 from vidbench.models.registry import InputLimits, register_model
 
 X3D_PAPER = "Feichtenhofer, X3D: Expanding Architectures for Efficient Video Recognition, CVPR 2020"
@@ -112,15 +112,7 @@ class X3D(nn.Module):
             nn.Dropout(dropout),
             nn.Linear(head_dim, num_classes),
         )
-        for m in self.modules():
-            if isinstance(m, nn.Conv3d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm3d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, std=0.01)
-                nn.init.zeros_(m.bias)
+        init_video_cnn(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.stages(self.stem(x)))
