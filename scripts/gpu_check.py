@@ -159,17 +159,23 @@ def independent_peak_bytes(model_name: str, num_classes: int, frames: int, size:
 
 
 def make_spec(model: str, precision: str, batch: int | str, args: argparse.Namespace):
+    """The run a suite with these settings expands to: parsed and expanded by vidbench's own suite code, so
+    training and benchmark defaults are the ones a sweep gets."""
     from vidbench.models import model_info
-    from vidbench.suite.spec import RunSpec
+    from vidbench.suite.expand import expand_suite
+    from vidbench.suite.schema import parse_suite
 
     info = model_info(model)
-    return RunSpec(model=model, model_args={}, dataset="random",
-                   dataset_args={"num_classes": 400, "train_size": 8, "val_size": 8},
-                   resolution=(info.default_size, info.default_size), clip_length=info.default_frames,
-                   frame_stride=1, batch_size=batch, device=args.device, precision=precision, compile=False,
-                   metrics=("params", "flops", "memory", "latency", "throughput"), train={},
-                   benchmark={"warmup": args.warmup, "repeats": args.repeats, "auto_batch_max": args.auto_batch_max},
-                   seed=0, family=info.family, arch=info.arch)
+    suite = parse_suite({
+        "name": "gpu_check", "seed": 0, "models": [model],
+        "datasets": [{"name": "random", "args": {"num_classes": 400, "train_size": 8, "val_size": 8}}],
+        "resolutions": [info.default_size], "clip_lengths": [info.default_frames], "batch_sizes": [batch],
+        "devices": [args.device], "precisions": [precision],
+        "metrics": ["params", "flops", "memory", "latency", "throughput"],
+        "benchmark": {"warmup": args.warmup, "repeats": args.repeats, "auto_batch_max": args.auto_batch_max},
+    }, source="gpu_check")
+    (spec,) = expand_suite(suite)
+    return spec
 
 
 def run_one(model: str, precision: str, batch: int | str, args: argparse.Namespace) -> tuple[dict, list[Check]]:
@@ -184,6 +190,7 @@ def run_one(model: str, precision: str, batch: int | str, args: argparse.Namespa
                            "status": result.status, "error": result.error, "seconds": time.perf_counter() - started,
                            "metrics": result.metrics,
                            "batch_size_run": result.detail.get("batch_size_run", batch),
+                           "mfu_peak_tflops": result.detail.get("mfu_peak_tflops"),
                            "inference_s": result.detail.get("inference_s", {}).get("median"),
                            "cuda_event_s": (result.detail.get("inference_s", {}).get("cuda_event") or {}).get("median")}
     if result.status != "ok":
@@ -211,7 +218,7 @@ def table(rows: list[dict], checks: list[Check]) -> str:
     by_run: dict[str, dict[str, Check]] = {}
     for c in checks:
         by_run.setdefault(c.run, {})[c.name] = c
-    header = ["run", "input", "bs", "status", "clips/s", "wall ms", "event ms", "peak MiB", "indep MiB", "MFU",
+    header = ["run", "input", "bs", "status", "clips/s", "wall ms", "event ms", "peak MiB", "indep MiB", "MFU", "of TF/s",
               "timing", "memory", "mfu"]
     lines = []
     for r in rows:
@@ -221,6 +228,7 @@ def table(rows: list[dict], checks: list[Check]) -> str:
                       fmt(m.get("throughput_clips_s")), fmt(r.get("inference_s"), ".2f", 1e3),
                       fmt(r.get("cuda_event_s"), ".2f", 1e3), fmt(m.get("peak_mem_mb")),
                       fmt(r.get("independent_peak_mib")), fmt(m.get("mfu"), ".1%"),
+                      fmt(r.get("mfu_peak_tflops"), ".0f"),
                       *(marks[cs[n].ok] if n in cs else ("FAIL" if "status" in cs else "-")
                         for n in ("timing", "memory", "mfu"))])
     widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(header)]

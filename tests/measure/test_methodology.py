@@ -7,7 +7,7 @@ import torch
 
 from tests.conftest import make_spec
 from vidbench.measure.flops import model_cost, profile_model
-from vidbench.measure.peaks import peak_tflops
+from vidbench.measure.peaks import blended_peak_tflops, peak_tflops
 from vidbench.models import create_model, register_model
 from vidbench.run.runner import Measurement, execute, to_channels_last
 
@@ -37,6 +37,30 @@ def test_profile_breaks_the_forward_down_by_module_and_lists_zero_counted_ops():
 ])
 def test_peak_table(name, precision, tf32, expected):
     assert peak_tflops(name, precision, tf32) == expected
+
+
+def test_fp32_peak_follows_where_the_flops_run():
+    # PyTorch's defaults: cuDNN convolutions in TF32, cuBLAS matmuls in plain FP32. A 3D CNN measured on
+    # the H200 in fp32 reached 135 TFLOP/s, twice the plain FP32 peak: its bound is the TF32 one.
+    assert blended_peak_tflops("NVIDIA H200", "fp32", 1.0, True, False) == pytest.approx(494.7)
+    assert blended_peak_tflops("NVIDIA H200", "fp32", 0.0, True, False) == pytest.approx(66.9)
+    half = blended_peak_tflops("NVIDIA H200", "fp32", 0.5, True, False)
+    assert half == pytest.approx(1 / (0.5 / 494.7 + 0.5 / 66.9))  # the least time of both halves
+    assert 66.9 < half < 494.7
+    assert blended_peak_tflops("NVIDIA H200", "bf16", 0.3, True, False) == pytest.approx(989.4)
+    assert blended_peak_tflops("Some Future GPU", "fp32", 0.5, True, True) is None
+
+
+def test_profile_splits_flops_between_convolutions_and_matmuls():
+    assert profile_model("c3d_tiny", 4, {}, 8, 32, 32).conv_share > 0.99  # all convolutions but the head
+    attention = profile_model("timesformer_tiny", 4, {}, 8, 32, 32)
+    assert attention.conv_share < 0.1  # only the patch embedding is a convolution
+    lrcn = profile_model("lrcn_tiny", 4, {}, 8, 32, 32)
+    # Matmuls, per clip of 8 frames: the encoder's 1024→128 projection, the LSTM (the recurrent and input
+    # weights, 4·128·(128+128) each step, computed as mm on meta) and the 128→4 head; the rest is convolutions.
+    matmul_macs = 8 * 1024 * 128 + 8 * 4 * 128 * 256 + 128 * 4
+    assert lrcn.conv_share == pytest.approx(1 - matmul_macs / lrcn.macs, rel=1e-6)
+    assert 0 < lrcn.train_conv_share < 1
 
 
 def test_channels_last_keeps_outputs_and_changes_layout():

@@ -73,12 +73,23 @@ class FlopProfile:
     train_macs: int | None  # forward + backward, one clip
     top_modules: list[tuple[str, float]] = field(default_factory=list)  # (module, GMACs), largest first
     uncounted_ops: list[tuple[str, int]] = field(default_factory=list)  # (aten op, calls) counted as 0
+    conv_share: float = 0.0  # fraction of the forward MACs in convolutions (cuDNN; the rest are matmuls)
+    train_conv_share: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"params": self.params, "gmacs": self.macs / 1e9,
                 "train_gmacs": None if self.train_macs is None else self.train_macs / 1e9,
                 "top_modules": [{"module": m, "gmacs": g} for m, g in self.top_modules],
-                "uncounted_ops": [{"op": o, "calls": c} for o, c in self.uncounted_ops]}
+                "uncounted_ops": [{"op": o, "calls": c} for o, c in self.uncounted_ops],
+                "conv_share": self.conv_share, "train_conv_share": self.train_conv_share}
+
+
+def _conv_share(counter: FlopCounterMode) -> float:
+    """The fraction of counted FLOPs in convolution ops (forward or backward)."""
+    ops = counter.get_flop_counts().get("Global", {})
+    total = sum(ops.values())
+    conv = sum(n for op, n in ops.items() if "convolution" in str(op))
+    return conv / total if total else 0.0
 
 
 def _top_modules(counter: FlopCounterMode, n: int) -> list[tuple[str, float]]:
@@ -99,13 +110,14 @@ def profile_model(name: str, num_classes: int, args: dict[str, Any], frames: int
     ops = _OpCounter()
     with FlopCounterMode(display=False) as counter, ops, torch.no_grad():
         model(clip)
-    train_macs = None
+    train_macs, train_share = None, None
     if train:
         model.train()
         with FlopCounterMode(display=False) as train_counter:
             model(clip).sum().backward()
         train_macs = int(train_counter.get_total_flops()) // 2
+        train_share = _conv_share(train_counter)
     known = {str(op) for op in counter.flop_registry}
     uncounted = sorted(((op, n) for op, n in ops.calls.items() if op not in known), key=lambda kv: -kv[1])
     return FlopProfile(count_params(model), int(counter.get_total_flops()) // 2, train_macs,
-                       _top_modules(counter, top), uncounted)
+                       _top_modules(counter, top), uncounted, _conv_share(counter), train_share)

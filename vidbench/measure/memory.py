@@ -16,6 +16,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
+from vidbench.measure.precision import autocast
 from vidbench.measure.timing import synchronize
 
 MIB = 2**20
@@ -83,3 +84,14 @@ def peak_memory_bytes(fn: Callable[[], object], device: torch.device, resident: 
     with tracker:
         fn()
     return tracker.peak
+
+
+def warm_cuda_libraries(device: torch.device, precision: str) -> None:
+    """Create cuBLAS's handles and workspaces (one per thread: forward and autograd's backward; 32 MiB each
+    on Hopper) before anything is measured. A warm worker keeps them, so otherwise the first run on a
+    device would count them in its peak and the runs after it would not."""
+    weight = torch.randn(64, 64, device=device, requires_grad=True)
+    for mode in dict.fromkeys(("fp32", precision)):
+        with autocast(device, mode):
+            (weight @ weight).sum().backward()
+    synchronize(device)

@@ -1,7 +1,10 @@
 """Peak dense tensor-core throughput of known GPUs, for model FLOPs utilisation (MFU).
 
-Figures are the vendors' dense (no sparsity) peaks in TFLOP/s. fp32 runs use the TF32 peak when TF32
-matmuls are enabled, else the plain FP32 peak. A GPU not listed gets no MFU rather than a guess.
+Figures are the vendors' dense (no sparsity) peaks in TFLOP/s. In fp32, PyTorch runs convolutions in TF32
+when `torch.backends.cudnn.allow_tf32` is set (its default) and matmuls only when
+`torch.backends.cuda.matmul.allow_tf32` is (default off), so a model's fp32 peak depends on where its FLOPs
+are: `blended_peak_tflops` weighs each op class by its share of the FLOPs (the peak at which the model's
+work would take the least time). A GPU not listed gets no MFU rather than a guess.
 """
 
 from __future__ import annotations
@@ -31,3 +34,16 @@ def peak_tflops(device_name: str | None, precision: str, tf32: bool = False) -> 
             key = "tf32" if precision == "fp32" and tf32 and "tf32" in peaks else precision
             return peaks.get(key)
     return None
+
+
+def blended_peak_tflops(device_name: str | None, precision: str, conv_share: float, tf32_conv: bool,
+                        tf32_matmul: bool) -> float | None:
+    """The peak that bounds a model whose FLOPs are `conv_share` convolutions (cuDNN) and the rest matmuls
+    (cuBLAS), each at its own peak: total FLOPs over the least time the two parts could take. Using the
+    plain FP32 peak for a convolution network running in TF32 would give MFU above 100%."""
+    conv = peak_tflops(device_name, precision, tf32_conv)
+    matmul = peak_tflops(device_name, precision, tf32_matmul)
+    if conv is None or matmul is None:
+        return None
+    share = min(max(conv_share, 0.0), 1.0)
+    return 1.0 / (share / conv + (1.0 - share) / matmul)

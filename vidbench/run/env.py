@@ -105,6 +105,7 @@ def environment(device: str | None = None) -> dict:
             env["cuda_capability"] = ".".join(map(str, torch.cuda.get_device_capability(idx)))
             env["driver"] = nvidia_driver()
             env["tf32_matmul"] = torch.backends.cuda.matmul.allow_tf32
+            env["tf32_cudnn"] = torch.backends.cudnn.allow_tf32
             env["cudnn_benchmark"] = torch.backends.cudnn.benchmark
         elif dev.type == "cpu":
             env["device_name"] = cpu_model()

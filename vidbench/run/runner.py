@@ -16,8 +16,8 @@ from vidbench.data.loader import make_loader, measure_data_throughput
 from vidbench.data.video import data_detail, skipped_videos
 from vidbench.measure.accuracy import evaluate
 from vidbench.measure.flops import profile_model
-from vidbench.measure.memory import MIB, module_tensors, peak_memory_bytes
-from vidbench.measure.peaks import peak_tflops
+from vidbench.measure.memory import MIB, module_tensors, peak_memory_bytes, warm_cuda_libraries
+from vidbench.measure.peaks import blended_peak_tflops
 from vidbench.measure.precision import autocast
 from vidbench.measure.stats import Stats
 from vidbench.measure.timing import measure_calls, synchronize
@@ -94,6 +94,9 @@ class Measurement:
         return args
 
     def run(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        if self.device.type == "cuda":
+            warm_cuda_libraries(self.device, self.spec.precision)
+            self.detail["baseline_mem_mb"] = torch.cuda.memory_allocated(self.device) / MIB
         if self.wanted & {"params", "flops"} or self.device.type == "cuda":
             self.cost()  # on a GPU the MACs also give achieved TFLOP/s and MFU
         if self.batch_size is None:
@@ -143,16 +146,19 @@ class Measurement:
         self.metrics["unstable"] = bool(self.metrics.get("unstable")) or stats.unstable
         return stats
 
-    def _achieved(self, gmacs: float | None, clips_per_s: float, prefix: str) -> None:
-        """Achieved TFLOP/s and, on a GPU with a known peak, model FLOPs utilisation."""
+    def _achieved(self, gmacs: float | None, clips_per_s: float, prefix: str, conv_share: float | None) -> None:
+        """Achieved TFLOP/s and, on a GPU with a known peak, model FLOPs utilisation against the peak of
+        where the FLOPs run (convolutions and matmuls have separate TF32 switches)."""
         if gmacs is None or self.device.type != "cuda":
             return
         tflops = 2 * gmacs * clips_per_s / 1e3
         self.metrics[f"{prefix}tflops_achieved"] = tflops
         name = torch.cuda.get_device_name(self.device)
-        peak = peak_tflops(name, self.spec.precision, torch.backends.cuda.matmul.allow_tf32)
+        peak = blended_peak_tflops(name, self.spec.precision, conv_share or 0.0, torch.backends.cudnn.allow_tf32,
+                                   torch.backends.cuda.matmul.allow_tf32)
         if peak:
             self.metrics[f"{prefix}mfu"] = tflops / peak
+            self.detail[f"{prefix}mfu_peak_tflops"] = peak
 
     # -- measurements --------------------------------------------------------------------------
     def cost(self) -> None:
@@ -239,7 +245,8 @@ class Measurement:
                 clips_s = self.batch_size / stats.median
                 self.metrics["throughput_clips_s"] = clips_s
                 self.metrics["throughput_frames_s"] = clips_s * self.spec.clip_length
-                self._achieved(self.profile.macs / 1e9 if self.profile else None, clips_s, "")
+                self._achieved(self.profile.macs / 1e9 if self.profile else None, clips_s, "",
+                               self.profile.conv_share if self.profile else None)
 
     def training_step(self) -> None:
         model = self.model().train()
@@ -258,7 +265,8 @@ class Measurement:
             self.metrics["train_throughput_clips_s"] = clips_s
             self.metrics["train_throughput_frames_s"] = clips_s * self.spec.clip_length
             train_gmacs = self.profile.train_macs / 1e9 if self.profile and self.profile.train_macs else None
-            self._achieved(train_gmacs, clips_s, "train_")
+            self._achieved(train_gmacs, clips_s, "train_", self.profile.train_conv_share if self.profile else None)
+
     def accuracy(self) -> None:
         train, seed, device = self.spec.train, self.spec.seed, self.spec.device
         batch = int(train["batch_size"])
