@@ -247,7 +247,7 @@ def results(
         raise UsageError("--format parquet writes a binary file: give it --output FILE")
     if output is not None and output.is_dir():
         raise UsageError(f"--output {output} is a directory; give a file name")
-    frame = load_run_folder(folder).frame
+    frame = load_run_folder(folder, details=False).frame
     if fmt is ResultsFormat.parquet:
         write_parquet(frame, output)
         err.print(f"{len(frame)} runs → {output}", highlight=False)

@@ -8,6 +8,7 @@ import pytest
 
 from tests.conftest import make_spec
 from vidbench.store import METRIC_COLUMNS, RESULT_COLUMNS, STATUSES, STORE_NAME, ResultStore, RunResult
+from vidbench.store.record import SPEC_COLUMNS
 from vidbench.store.sqlite import SCHEMA_VERSION
 
 
@@ -124,3 +125,55 @@ def test_contract_columns():
                 "throughput_clips_s train_throughput_clips_s train_peak_mem_mb top1 top5 duration_s").split()
     assert set(contract) <= set(RESULT_COLUMNS)
     assert set(STATUSES) == {"ok", "failed", "oom", "timeout", "crashed", "skipped"}
+
+
+def test_write_many_stores_every_run_in_one_transaction(store):
+    specs = [make_spec(clip_length=t) for t in (4, 8, 16)]
+    store.write_many([(s, RunResult(s.run_id, "ok", detail={"t": s.clip_length})) for s in specs], suite="many")
+    rows = store.rows()
+    assert [r["run_id"] for r in rows] == [s.run_id for s in specs]
+    assert [r["detail"] for r in rows] == [{"t": 4}, {"t": 8}, {"t": 16}]
+    assert {r["suite"] for r in rows} == {"many"}
+
+
+def test_write_many_stores_all_or_none(store):
+    a, b = make_spec(), make_spec(clip_length=8)
+    with pytest.raises(ValueError):
+        store.write_many([(a, RunResult(a.run_id, "ok")), (b, RunResult(a.run_id, "ok"))])
+    assert store.rows() == []
+
+
+def test_rows_parse_only_the_json_asked_for(store):
+    spec = make_spec()
+    store.write(spec, RunResult(spec.run_id, "failed", "boom", detail={"traceback": ["x"]}, env={"torch": "x.y"}))
+    (full,) = store.rows()
+    (light,) = store.rows(parse=("spec",))
+    assert light["spec"] == full["spec"] and "detail" not in light and "env" not in light
+    assert {k: v for k, v in full.items() if k not in ("detail", "env")} == light
+    assert not any(k.endswith("_json") for k in (*full, *light))
+    with pytest.raises(ValueError, match="traceback"):
+        store.rows(parse=("traceback",))
+
+
+def test_a_store_of_an_older_vidbench_gains_the_new_columns(tmp_path):
+    """Stores written before channels_last and the extra metric columns existed still load and take writes."""
+    path = tmp_path / STORE_NAME
+    old_columns = [c for c in RESULT_COLUMNS if c in (*SPEC_COLUMNS, *METRIC_COLUMNS, "run_id", "status", "error",
+                                                      "duration_s")]
+    conn = sqlite3.connect(path)
+    conn.execute(f"CREATE TABLE runs ({', '.join(old_columns)}, suite, finished_at, spec_json, detail_json, env_json)")
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    old = make_spec()
+    conn.execute("INSERT INTO runs (run_id, model, status, compile, params, spec_json, detail_json) "
+                 "VALUES (?, 'tsn_tiny', 'ok', 0, 5, ?, NULL)", (old.run_id, '{"seed": 0}'))
+    conn.commit()
+    conn.close()
+    new = make_spec(clip_length=8)
+    with ResultStore(path) as s:
+        s.write(new, RunResult(new.run_id, "ok", metrics={"mfu": 0.5}))
+        first, second = s.rows()
+    assert (first["run_id"], first["params"], first["spec"], first["detail"], first["env"]) == (
+        old.run_id, 5, {"seed": 0}, {}, {})
+    assert first["channels_last"] is False and first["mfu"] is None and first["unstable"] is None
+    assert second["run_id"] == new.run_id and second["mfu"] == 0.5

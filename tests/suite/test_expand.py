@@ -251,3 +251,29 @@ def test_run_id_survives_a_json_round_trip():
         assert again == spec
         assert again.run_id == spec.run_id
         assert again.resolution_label == ("32" if spec.resolution == (32, 32) else "32x48")
+
+
+KNOWN_SPEC = dict(model="timesformer_tiny", model_args={"attention": "joint", "depth": 2}, dataset="random",
+                  dataset_args={"num_classes": 4}, resolution=(32, 48), clip_length=8, frame_stride=2,
+                  batch_size="auto", device="cpu", precision="fp32", compile=False, metrics=("params", "flops"),
+                  train={"lr": 0.001, "epochs": 1}, benchmark={"warmup": 1, "repeats": 3}, seed=0,
+                  family="transformer", arch="timesformer")
+
+
+@pytest.mark.parametrize("metrics, run_id", [
+    (("params", "flops"), "7b6686f15231fb43"),
+    (("latency", "params"), "4e91cdaea987015a"),
+    (("accuracy", "throughput", "memory"), "64ddb3216e59d745"),
+])
+def test_run_ids_keep_their_known_values(metrics, run_id):
+    """Resume finds stored runs by run_id: the hash of an identity must never change between versions."""
+    spec = RunSpec(**{**KNOWN_SPEC, "metrics": metrics})
+    assert spec.run_id == run_id
+    assert spec.run_id == run_id  # cached after the first time
+    assert RunSpec.from_dict(json.loads(json.dumps(spec.to_dict()))).run_id == run_id
+
+
+def test_to_dict_copies_unless_told_not_to():
+    spec = RunSpec(**KNOWN_SPEC)
+    assert spec.to_dict() == spec.to_dict(copy=False)
+    assert spec.to_dict()["train"] is not spec.train and spec.to_dict(copy=False)["train"] is spec.train

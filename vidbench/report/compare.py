@@ -65,8 +65,8 @@ def relative_change(a: float, b: float) -> float:
 
 def compare_folders(folder_a: str | Path, folder_b: str | Path, threshold_pct: float = 5.0) -> Comparison:
     """Match runs by run_id among `ok` runs; B relative to A, in percent."""
-    all_a = load_run_folder(folder_a).frame
-    all_b = load_run_folder(folder_b).frame
+    all_a = load_run_folder(folder_a, details=False).frame
+    all_b = load_run_folder(folder_b, details=False).frame
     a, b = all_a[all_a["status"] == "ok"], all_b[all_b["status"] == "ok"]
     merged = a.merge(b, on="run_id", suffixes=("_a", "_b"))
     records = []

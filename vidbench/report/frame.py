@@ -52,15 +52,17 @@ def resolution_side(label: str) -> int:
     return min(int(p) for p in str(label).split("x"))
 
 
-def load_run_folder(folder: str | Path) -> RunFolder:
+def load_run_folder(folder: str | Path, details: bool = True) -> RunFolder:
+    """The folder's runs. details=False leaves each run's detail and environment unread (empty), which
+    is most of the JSON a store holds: for readers of the figures alone (results, compare)."""
     folder = Path(folder)
     if not (folder / STORE_NAME).is_file():
         raise UsageError(f"{folder} is not a vidbench run folder (no {STORE_NAME})")
     with ResultStore.open_existing(folder) as store:
-        rows = store.rows()
+        rows = store.rows() if details else store.rows(parse=("spec",))
         suite_name = store.get_meta("suite_name") or folder.name
         suite_yaml = store.get_meta("suite_yaml") or ""
-    envs = {row["device"]: row["env"] for row in rows if row["env"]}
+    envs = {row["device"]: row["env"] for row in rows if row.get("env")}
     frame = pd.DataFrame(rows, columns=[*RESULT_COLUMNS, "suite", "finished_at", "spec", "detail", "env"])
     frame["params"] = frame["params"].astype("Int64")
     frame["variant"] = [variant_label(m, a) for m, a in zip(frame["model"], frame["model_args"])]

@@ -57,17 +57,14 @@ def run_planned(plan: list[PlannedRun], store: ResultStore, executor: Executor, 
 
     Returns the devices the executor stopped for failing too often in a row; their remaining runs
     are not started and stay pending for the next sweep."""
-    to_run = []
-    for item in plan:
-        if item.action != "run":
-            continue
-        if item.reason:  # the device is absent: nothing to start
-            on_start(item.spec)
-            result = skipped_result(item.spec, item.reason)
-            store.write(item.spec, result, suite_name)
-            on_end(item.spec, result)
-        else:
-            to_run.append(item.spec)
+    planned = [item for item in plan if item.action == "run"]
+    # Runs on an absent device have nothing to start: their results are known at once, stored together.
+    skipped = [(item.spec, skipped_result(item.spec, item.reason)) for item in planned if item.reason]
+    store.write_many(skipped, suite_name)
+    for spec, result in skipped:
+        on_start(spec)
+        on_end(spec, result)
+    to_run = [item.spec for item in planned if not item.reason]
     stopped = []
     for event in executor.execute(to_run):
         if event.kind == "start":

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from functools import cached_property
 from typing import Any
 
 TIMED_METRICS = {"latency", "throughput", "train_throughput"}
 TRAINED_METRICS = {"accuracy", "train_throughput"}
 
 
+# One encoder for every call: json.dumps with options builds a new one each time, and the store
+# encodes five values per run.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return _CANONICAL.encode(value)
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,7 @@ class RunSpec:
     def identity(self) -> dict[str, Any]:
         """Everything that changes a figure of this run. Train and benchmark settings are included only
         when a metric uses them, so ablating the learning rate does not duplicate a speed-only run."""
-        ident = asdict(self)
+        ident = self.to_dict(copy=False)
         del ident["family"], ident["arch"]
         ident["metrics"] = sorted(self.metrics)
         if not TRAINED_METRICS & set(self.metrics):
@@ -49,12 +55,15 @@ class RunSpec:
             del ident["benchmark"]
         return ident
 
-    @property
+    @cached_property
     def run_id(self) -> str:
+        """Hashed once per spec (the spec is frozen): a sweep and the store ask for it many times."""
         return hashlib.sha256(canonical_json(self.identity()).encode()).hexdigest()[:16]
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_dict(self, copy: bool = True) -> dict[str, Any]:
+        """The fields as a dict; copy=False shares the nested dicts instead of deep-copying them, for
+        serialising at once (the store writes one per run) and never for changing."""
+        return asdict(self) if copy else {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunSpec":
