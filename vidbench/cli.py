@@ -93,12 +93,9 @@ def run(
     as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
 ):
     """Validate the suite, expand the grid, run every run not already finished, store, render reports."""
-    from vidbench.run.session import EXECUTORS, execute_sweep, prepare_sweep
+    from vidbench.run.session import check_executor, execute_sweep, prepare_sweep
 
-    if executor not in EXECUTORS:
-        raise UsageError(f"--executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
-    if address and executor != "ray":
-        raise UsageError("--address only applies with --executor ray")
+    check_executor(executor, address)
     prepared = prepare_sweep(suite, output)
     plan = prepared.plan(rerun_failed, force)
     if dry_run:

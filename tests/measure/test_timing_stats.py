@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import time
 
@@ -10,7 +11,7 @@ import pytest
 import torch
 
 from vidbench.measure.stats import Stats, percentile
-from vidbench.measure.timing import measure_calls, time_calls
+from vidbench.measure.timing import measure_calls
 
 SAMPLES = [
     [0.5],
@@ -77,18 +78,24 @@ def test_percentile_of_nothing_is_an_error():
         percentile([], 50)
 
 
-@pytest.mark.parametrize(("warmup", "repeats"), [(0, 1), (3, 5), (2, 20)])
-def test_time_calls_warms_up_then_returns_one_sample_per_repeat(warmup, repeats):
+@pytest.mark.parametrize("repeats", [1, 5, 20])
+def test_measure_calls_without_warmup_returns_one_sample_per_timed_call(repeats):
     calls = []
-    samples = time_calls(lambda: calls.append(1), torch.device("cpu"), warmup, repeats)
-    assert len(calls) == warmup + repeats
-    assert len(samples) == repeats
-    assert all(isinstance(s, float) and s >= 0 for s in samples)
+    timing = measure_calls(lambda: calls.append(1), torch.device("cpu"), warmup=0, repeats=repeats)
+    assert len(calls) == repeats and len(timing.samples) == repeats and timing.warmup_calls == 0
+    assert all(isinstance(s, float) and s >= 0 for s in timing.samples)
 
 
-def test_time_calls_measures_wall_time_of_each_call():
-    delays = iter([0.0, 0.0] + [0.02, 0.001, 0.03])  # two warm-ups, then three timed calls
-    expected = [0.02, 0.001, 0.03]
-    samples = time_calls(lambda: time.sleep(next(delays)), torch.device("cpu"), warmup=2, repeats=3)
-    for got, want in zip(samples, expected, strict=True):
-        assert want <= got < want + 0.5  # never less than the call took; the slack is for a busy machine
+def test_measure_calls_times_each_call_after_warming_up():
+    """Each timed sample covers its whole call: never less than the call took inside, never much more."""
+    delays, inside = itertools.cycle([0.02, 0.001, 0.03]), []
+
+    def call():
+        start = time.perf_counter()
+        time.sleep(next(delays))
+        inside.append(time.perf_counter() - start)
+
+    timing = measure_calls(call, torch.device("cpu"), warmup=2, repeats=3)
+    assert timing.warmup_calls >= 2 and len(inside) == timing.warmup_calls + len(timing.samples)
+    for got, took in zip(timing.samples, inside[timing.warmup_calls:], strict=True):
+        assert took <= got < took + 0.5  # the slack is for a busy machine

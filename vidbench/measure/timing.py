@@ -77,17 +77,3 @@ def measure_calls(fn: Callable[[], object], device: torch.device, warmup: int = 
             events.append((begin_event, end_event))
     device_samples = [b.elapsed_time(e) / 1e3 for b, e in events] if use_events else None
     return Timing(samples, device_samples, len(warm), warmup_elapsed)
-
-
-def time_calls(fn: Callable[[], object], device: torch.device, warmup: int, repeats: int) -> list[float]:
-    """Seconds per call of `fn` for `repeats` calls after exactly `warmup` untimed ones."""
-    for _ in range(warmup):
-        fn()
-    synchronize(device)
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        synchronize(device)
-        samples.append(time.perf_counter() - start)
-    return samples

@@ -67,17 +67,24 @@ class SweepOutcome:
         return 1 if failed or self.stopped_devices or self.report_error else 0
 
 
+def check_executor(kind: str, address: str | None = None) -> None:
+    """Refuse an unknown executor, or an address without Ray, before anything is prepared or written."""
+    if kind not in EXECUTORS:
+        raise UsageError(f"--executor must be one of {', '.join(EXECUTORS)}, not {kind!r}")
+    if address and kind != "ray":
+        raise UsageError("--address only applies with --executor ray")
+
+
 def make_executor(kind: str, prepared: PreparedSweep, address: str | None = None):
+    check_executor(kind, address)
     limits = prepared.suite.limits
     common = dict(plugins=prepared.plugins, timeout_s=limits.timeout_s, log_dir=prepared.output,
                   oom_retries=limits.oom_retries, max_consecutive_failures=limits.max_consecutive_failures)
     if kind == "local":
         return LocalExecutor(**common)
-    if kind == "ray":
-        from vidbench.run.ray_executor import RayExecutor
+    from vidbench.run.ray_executor import RayExecutor
 
-        return RayExecutor(**common, address=address)
-    raise UsageError(f"--executor must be one of {', '.join(EXECUTORS)}, not {kind!r}")
+    return RayExecutor(**common, address=address)
 
 
 def execute_sweep(prepared: PreparedSweep, plan: list[PlannedRun], executor: str = "local",
