@@ -15,11 +15,13 @@ Rounds interleave the bare loop, the loader without workers and with workers (5 
 benchmarks are enabled). The bare loop and the loader without workers are compared on process CPU time
 (wall clock on a shared 2-core machine moved single rounds between 0.2x and 1.2x); the ratio is the
 median of per-round ratios. Below 0.45x is a hard failure (a regression whatever the noise, e.g.
-decoding whole videos instead of seeking); between 0.45x and the 0.8x target the test is an xfail that
-reports the figure: on this machine the loader sits at ~0.6-0.75x (per clip: the bare loop ~15 ms of
-CPU, the loader ~20-21 ms; see the xfail message for where the difference goes). Scaling (wall clock,
-workers against no workers) is asserted only when benchmarks are enabled and there are at least 2
-cores; recorded always.
+decoding whole videos instead of seeking); under the 0.8x target a failure when benchmarks are
+enabled (10 rounds), an xfail that reports the figure otherwise (5 rounds on a shared machine are too
+few to fail on). On this machine the loader sits at ~0.85-0.87x (per clip: the bare loop ~15-16 ms of
+CPU, the loader ~2 ms more: planar RGB copied straight into the clip array, one converting copy and
+two in-place passes to normalise into the batch tensor, no collate copy). Scaling (wall clock, workers
+against no workers) is asserted only when benchmarks are enabled and there are at least 2 cores;
+recorded always.
 """
 
 from __future__ import annotations
@@ -141,11 +143,10 @@ def test_video_folder_loader_keeps_up_with_bare_pyav(benchmark, figures, bench_e
     message = (f"loader {median(col(zero, 'cpu')):.1f} clips/s vs bare PyAV {median(col(bare, 'cpu')):.1f} clips/s "
                f"of CPU time: {ratio:.2f}x")
     assert ratio >= FLOOR_RATIO, message
-    if ratio < TARGET_RATIO:
-        pytest.xfail(f"target {TARGET_RATIO}x not met: {message}. Per clip the loader adds ~5-6 ms of CPU to the "
-                     "bare loop's ~15 ms: the reader turns each frame into a tensor and torch.stacks permuted "
-                     "HWC views (a transposing copy), normalize() makes four passes and a second transposing "
-                     "copy (.float() on a permuted view, then .contiguous()), collate copies the batch")
+    if bench_enabled:
+        assert ratio >= TARGET_RATIO, message
+    elif ratio < TARGET_RATIO:
+        pytest.xfail(f"below the {TARGET_RATIO}x target in a short run (asserted with --benchmark-only): {message}")
 
 
 def test_video_folder_loader_scales_with_workers(benchmark, figures, bench_enabled, pipeline, video_split):

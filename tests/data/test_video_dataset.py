@@ -123,6 +123,25 @@ def test_collate_drops_skipped_items():
     assert collate_videos([None, None]) is None
 
 
+def test_loader_batches_are_the_items_stacked(folder_tree, split_tree):
+    # make_loader's batches come from VideoClips.__getitems__, which normalises the clips straight into
+    # one batch tensor: the same clips as the items one by one, stacked, unreadable ones left out
+    val = folder(folder_tree, test_clips=2, test_crops=3).val
+    clips, labels = next(iter(make_loader(val, 3, num_workers=0)))
+    items = [val[i] for i in range(3)]
+    assert clips.shape == (3, 6, 3, 4, 32, 32) and torch.equal(clips, torch.stack([c for c, _ in items]))
+    assert labels.tolist() == [label for _, label in items]
+    train, again = (folder(split_tree, clip_length=8, frame_stride=2).train for _ in range(2))  # 2 of 8 unreadable
+    torch.manual_seed(0)  # the same random clips, crops and flips for both
+    batches = list(make_loader(train, 3, num_workers=0))
+    torch.manual_seed(0)
+    items = [again[i] for i in range(len(again))]
+    expected = [[it for it in items[k:k + 3] if it is not None] for k in range(0, len(items), 3)]
+    assert [len(b[1]) for b in batches] == [len(e) for e in expected if e] and sum(map(len, expected)) == 6
+    for (clips, labels), want in zip(batches, [e for e in expected if e]):
+        assert torch.equal(clips, torch.stack([c for c, _ in want])) and labels.tolist() == [lb for _, lb in want]
+
+
 # -- unreadable videos ----------------------------------------------------------------------------
 BAD = {"broken.mp4", "cut.mkv"}
 

@@ -2,7 +2,9 @@
 
 `open_video(path, backend)` returns a `VideoReader` whose `get_frames(indices)` returns exactly the
 requested frames as a uint8 tensor (T, C, H, W), RGB, in the order asked (repeats allowed). Readers
-seek to the frames they need instead of decoding whole videos. Any failure to open or decode becomes a
+seek to the frames they need instead of decoding whole videos. PyAV converts frames to planar RGB
+and copies the planes straight into one (C, T, H, W) array, the model's layout, which `get_frames`
+returns as a (T, C, H, W) view: `transforms.normalize` then converts it without transposing. Any failure to open or decode becomes a
 `DecodeError` carrying the path and a one-line reason; a video that ends before the frames its header
 promises ("truncated") is one.
 
@@ -73,9 +75,13 @@ class VideoReader:
             raise IndexError(f"frame {bad[0]} is out of range for {self.path} ({self.num_frames} frames)")
         wanted = sorted(set(int(i) for i in indices))
         frames = self._decode(wanted)
-        return torch.stack([frames[int(i)] for i in indices])
+        if [int(i) for i in indices] == wanted:  # the usual case: no repeats, in order, nothing to copy
+            return frames
+        position = {index: k for k, index in enumerate(wanted)}
+        return frames[torch.tensor([position[int(i)] for i in indices])]
 
-    def _decode(self, wanted: list[int]) -> dict[int, torch.Tensor]:
+    def _decode(self, wanted: list[int]) -> torch.Tensor:
+        """The frames at `wanted` (sorted, unique), as uint8 (len(wanted), 3, H, W) in that order."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -93,25 +99,18 @@ def _truncation_tolerance(num_frames: int) -> int:
     return max(2, num_frames // 50)
 
 
-def _fill_tail(frames: dict[int, torch.Tensor], wanted: list[int], num_frames: int, path: str,
-               end: tuple[int, torch.Tensor] | None = None) -> dict[int, torch.Tensor]:
-    """Frames the decoder could not produce: the last frame stands in for a frame or two lost at the end
-    (header counts can be that far off); more missing, or a gap before the end, is a DecodeError.
-
-    `end` is (index, frame) of the last frame the stream gave, when the decoder knows it.
-    """
-    missing = [i for i in wanted if i not in frames]
-    if not missing:
-        return frames
-    if end is None and frames:
-        end = max(frames.items())
-    if end is None:
-        raise DecodeError(f"no frame could be decoded (asked for frame {missing[0]} of {num_frames})", path)
-    last, last_frame = end
-    if missing[0] < last or num_frames - 1 - last > _truncation_tolerance(num_frames):
-        raise DecodeError(f"truncated: frame {missing[0]} of {num_frames} could not be decoded "
+def _check_tail(wanted: list[int], done: int, num_frames: int, path: str, last: int | None) -> None:
+    """The decoder produced wanted[:done] and the stream ended at frame `last` (None: no frame at all).
+    The last frame may stand in for a frame or two lost at the end (header counts can be that far off);
+    more missing, or a gap before the end, is a DecodeError."""
+    if done == len(wanted):
+        return
+    missing = wanted[done]
+    if last is None:
+        raise DecodeError(f"no frame could be decoded (asked for frame {missing} of {num_frames})", path)
+    if missing < last or num_frames - 1 - last > _truncation_tolerance(num_frames):
+        raise DecodeError(f"truncated: frame {missing} of {num_frames} could not be decoded "
                           f"(the stream ends at frame {last})", path)
-    return {**frames, **{i: last_frame for i in missing}}
 
 
 class PyAVReader(VideoReader):
@@ -144,6 +143,8 @@ class PyAVReader(VideoReader):
             raise DecodeError("unknown frame rate", self.path)
         self._rate, self._time_base = Fraction(rate), Fraction(stream.time_base)
         self._start = stream.start_time or 0
+        scale = self._time_base * self._rate  # frames per tick, kept as integers: _index runs once a frame
+        self._ticks_num, self._ticks_den = scale.numerator, scale.denominator
         self.fps = float(self._rate)
         if stream.frames and stream.frames > 0:
             n = stream.frames
@@ -166,52 +167,59 @@ class PyAVReader(VideoReader):
         return count
 
     def _index(self, pts: int) -> int:
-        return round((pts - self._start) * self._time_base * self._rate)
+        """round((pts - start) × time_base × rate), half to even as round(Fraction), in integers."""
+        q, r = divmod((pts - self._start) * self._ticks_num, self._ticks_den)
+        return q + (2 * r > self._ticks_den or (2 * r == self._ticks_den and q % 2 == 1))
 
     def _pts(self, index: int) -> int:
         return self._start + math.floor(index / (self._rate * self._time_base))
 
-    def _decode_from(self, first: int, wanted: list[int], seek: bool) -> tuple[dict[int, torch.Tensor], int | None,
-                                                                              tuple[int, torch.Tensor] | None]:
+    def _decode_from(self, first: int, wanted: list[int], seek: bool) -> tuple[np.ndarray | None, int, int | None,
+                                                                              tuple[int, Planes] | None]:
         """Decode forward (after seeking to the keyframe before `first` when `seek`) until every wanted
         index has its frame: frame index = presentation time × frame rate, and index i gets the first
         frame whose rounded index is ≥ i — exactly frame i at a constant frame rate, the next frame
         shown over a gap of a variable one.
 
-        Returns the frames, the index of the first frame decoded, and (index, frame) of the last frame
-        of a stream that ended before the last wanted index (else None).
+        Each frame is copied into its place in one (3, len(wanted), H, W) array as soon as it is converted
+        to RGB (while it is in cache, and its buffer is reused for the next). Returns that array (None if
+        no wanted frame came), how many of `wanted` it holds (a prefix), the index of the first frame
+        decoded, and (index, frame) of the last frame of a stream that ended before the last wanted
+        index (else None).
         """
         container, stream = self._container, self._stream
         if seek:
             container.seek(self._pts(first), stream=stream, backward=True, any_frame=False)
         else:
             container.seek(0)
-        pending = list(wanted)  # sorted, unique
-        frames: dict[int, torch.Tensor] = {}
-        first_seen = index = frame = None
+        out, done = None, 0  # wanted[:done] are in out
+        first_seen = index = frame = rgb = rgb_index = None
         try:
             for frame in container.decode(stream):
                 index = self._index(frame.pts) if frame.pts is not None else (index + 1 if index is not None else 0)
                 if first_seen is None:
                     first_seen = index
                     if seek and index > first:  # the seek landed past the frame: start over from the top
-                        return frames, first_seen, None
-                if pending[0] <= index:
-                    rgb = _rgb(frame)
-                    while pending and pending[0] <= index:
-                        frames[pending.pop(0)] = rgb
-                    if not pending:
+                        return out, done, first_seen, None
+                if wanted[done] <= index:
+                    rgb, rgb_index = _rgb(frame), index
+                    if out is None:
+                        out = np.empty((3, len(wanted), *rgb[0].shape), np.uint8)
+                    while done < len(wanted) and wanted[done] <= index:
+                        _put(out, done, rgb)
+                        done += 1
+                    if done == len(wanted):
                         break
         except self._av.error.FFmpegError as e:
-            if pending:
+            if done < len(wanted):
                 raise DecodeError(f"decoding failed near frame {index if index is not None else first}: "
                                   f"{_reason(e)}", self.path) from None
-        if index is None or not pending:
-            return frames, first_seen, None
+        if index is None or done == len(wanted):
+            return out, done, first_seen, None
         # The stream ended before the last wanted frame: remember the frame it ended on.
-        return frames, first_seen, (index, frames[index] if index in frames else _rgb(frame))
+        return out, done, first_seen, (index, rgb if rgb_index == index else _rgb(frame))
 
-    def _decode(self, wanted: list[int]) -> dict[int, torch.Tensor]:
+    def _decode(self, wanted: list[int]) -> torch.Tensor:
         first = wanted[0]
         result = None
         if first > 0:
@@ -219,16 +227,20 @@ class PyAVReader(VideoReader):
                 result = self._decode_from(first, wanted, seek=True)
             except self._av.error.FFmpegError:
                 result = None  # the seek failed: decode from the top instead
-            if result is not None and (result[1] is None or result[1] > first):
+            if result is not None and (result[2] is None or result[2] > first):
                 result = None  # it found no frame, or landed past the first one
         if result is None:
             try:
                 result = self._decode_from(first, wanted, seek=False)
             except self._av.error.FFmpegError as e:
                 raise DecodeError(f"cannot decode: {_reason(e)}", self.path) from None
-        frames, _, end = result
-        frames = _fill_tail(frames, wanted, self.num_frames, self.path, end)
-        return {i: f.permute(2, 0, 1) for i, f in frames.items()}
+        out, done, _, end = result
+        _check_tail(wanted, done, self.num_frames, self.path, None if end is None else end[0])
+        if done < len(wanted):  # the last frame stands in for the missing ones
+            if out is None:
+                out = np.empty((3, len(wanted), *end[1][0].shape), np.uint8)
+            _put(out, slice(done, None), end[1])
+        return torch.from_numpy(out).permute(1, 0, 2, 3)  # (T, C, H, W), a view of the (C, T, H, W) array
 
     def close(self) -> None:
         container = getattr(self, "_container", None)
@@ -260,21 +272,21 @@ class TorchCodecReader(VideoReader):
             raise DecodeError("no frames", self.path)
         self.num_frames = int(n)
 
-    def _decode(self, wanted: list[int]) -> dict[int, torch.Tensor]:
+    def _decode(self, wanted: list[int]) -> torch.Tensor:
         try:
-            data = self._decoder.get_frames_at(indices=wanted).data
-            frames = dict(zip(wanted, data))
+            return self._decoder.get_frames_at(indices=wanted).data
         except Exception as e:
             # Frames past a truncated end: fetch what can be fetched, one by one, then apply the tail rule.
-            frames = {}
+            frames = []
             for i in wanted:
                 try:
-                    frames[i] = self._decoder.get_frame_at(i).data
+                    frames.append(self._decoder.get_frame_at(i).data)
                 except Exception:
                     break
             if not frames:
                 raise DecodeError(f"cannot decode: {_reason(e)}", self.path) from None
-        return _fill_tail(frames, wanted, self.num_frames, self.path)
+        _check_tail(wanted, len(frames), self.num_frames, self.path, wanted[len(frames) - 1])
+        return torch.stack(frames + frames[-1:] * (len(wanted) - len(frames)))
 
     def close(self) -> None:
         self._decoder = None
@@ -288,8 +300,20 @@ def open_video(path, backend: str = "auto") -> VideoReader:
     return _READERS[resolve_backend(backend)](str(path))
 
 
-def _rgb(frame) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(frame.to_ndarray(format="rgb24")))  # (H, W, 3)
+Planes = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _rgb(frame) -> Planes:
+    """The frame's R, G and B planes, (H, W) each: views of the frame converted to planar RGB (gbrp)."""
+    g, b, r = (np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, :p.width]
+               for p in frame.reformat(format="gbrp").planes)
+    return r, g, b
+
+
+def _put(out: np.ndarray, frames: int | slice, rgb: Planes) -> None:
+    """Copy the planes into frame(s) `frames` of the (C, T, H, W) array `out`."""
+    for channel, plane in zip(out, rgb):
+        channel[frames] = plane
 
 
 def _reason(error: BaseException) -> str:

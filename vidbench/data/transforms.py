@@ -66,12 +66,20 @@ def hflip(frames: torch.Tensor) -> torch.Tensor:
     return frames.flip(-1)
 
 
-def normalize(frames: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
-    """uint8 (T, C, H, W) → float32 (C, T, H, W): /255, minus mean, over std (per channel)."""
-    x = frames.permute(1, 0, 2, 3).float().div_(255.0)
-    m = torch.tensor(mean, dtype=torch.float32).view(-1, 1, 1, 1)
-    s = torch.tensor(std, dtype=torch.float32).view(-1, 1, 1, 1)
-    return x.sub_(m).div_(s).contiguous()
+def normalize(frames: torch.Tensor, mean: Sequence[float], std: Sequence[float],
+              out: torch.Tensor | None = None) -> torch.Tensor:
+    """uint8 (T, C, H, W), any strides → float32 (C, T, H, W): (x / 255 - mean) / std per channel.
+
+    Computed as (x - 255 mean) / (255 std): one copy converts and transposes into `out` (a new
+    contiguous tensor, or e.g. a clip's row of a batch), then one in-place pass each for the shift and
+    the scale. This runs once per clip in the input pipeline.
+    """
+    if out is None:
+        out = torch.empty((frames.shape[1], frames.shape[0], *frames.shape[2:]), dtype=torch.float32)
+    out.copy_(frames.permute(1, 0, 2, 3))
+    shift = torch.tensor([255 * m for m in mean], dtype=torch.float32).view(-1, 1, 1, 1)
+    scale = torch.tensor([255 * s for s in std], dtype=torch.float32).view(-1, 1, 1, 1)
+    return out.sub_(shift).div_(scale)
 
 
 @dataclass(frozen=True)
@@ -99,19 +107,24 @@ class ClipTransform:
     def augmenting(self) -> bool:
         return self.train and self.augment
 
-    def __call__(self, frames: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """One clip: random resize/crop/flip when augmenting, else the centre crop."""
+    def __call__(self, frames: torch.Tensor, generator: torch.Generator | None = None,
+                 out: torch.Tensor | None = None) -> torch.Tensor:
+        """One clip: random resize/crop/flip when augmenting, else the centre crop (written into `out`
+        (C, T, h, w) when given)."""
         if not self.augmenting:
-            return self.views(frames, 1)[0]
+            return self.views(frames, 1, None if out is None else out[None])[0]
         lo, hi = self.scale_jitter
         scale = lo + (hi - lo) * float(torch.rand(1, generator=generator))
         frames = random_crop(resize_to_cover(frames, self.size, scale / self.crop_fraction), self.size, generator)
         if self.flip and float(torch.rand(1, generator=generator)) < 0.5:
             frames = hflip(frames)
-        return normalize(frames, self.mean, self.std)
+        return normalize(frames, self.mean, self.std, out)
 
-    def views(self, frames: torch.Tensor, crops: int) -> list[torch.Tensor]:
-        """`crops` deterministic crops of the resized frames (1: the centre crop)."""
+    def views(self, frames: torch.Tensor, crops: int, out: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """`crops` deterministic crops of the resized frames (1: the centre crop), written into the rows
+        of `out` (crops, C, T, h, w) when given."""
         frames = resize_to_cover(frames, self.size, 1 / self.crop_fraction)
         positions = crop_positions(tuple(frames.shape[-2:]), self.size, crops)
-        return [normalize(crop(frames, top, left, self.size), self.mean, self.std) for top, left in positions]
+        rows = [None] * len(positions) if out is None else out.unbind(0)
+        return [normalize(crop(frames, top, left, self.size), self.mean, self.std, row)
+                for (top, left), row in zip(positions, rows)]

@@ -6,6 +6,9 @@ Items:
 - validation split with V > 1 views: `(views, label)`, views float (V, C, T, H, W), clip-major
   (the `test_crops` crops of temporal clip 0, then of clip 1, ...). `evaluate_views` averages them.
 
+A DataLoader batch is read through `__getitems__`: its clips are normalised straight into one batch
+tensor, which `collate_videos` passes on as it is (no stacking copy).
+
 Unreadable videos (`DecodeError`): under `on_corrupt: skip` the item is `None` — `collate_videos`
 drops it and `VideoLoader` drops a batch left empty — and the video is marked in a shared-memory
 table, so the count is right whatever DataLoader worker hit it and a known-bad video is not opened
@@ -22,6 +25,7 @@ from torch.utils.data import Dataset
 
 from vidbench.data.decode import open_video, resolve_backend
 from vidbench.data.errors import CorruptVideoError, DecodeError
+from vidbench.data.loader import ClipBatch, empty_clips
 from vidbench.data.sampling import FrameSampler
 from vidbench.data.transforms import ClipTransform
 
@@ -59,14 +63,34 @@ class VideoClips(Dataset):
     def __len__(self) -> int:
         return len(self.videos)
 
+    @property
+    def item_shape(self) -> tuple[int, ...]:
+        """(C, T, H, W), or (views, C, T, H, W) for a multi-view validation item."""
+        clip = (3, self.sampler.clip_length, *self.transform.size)
+        return clip if self.views == 1 else (self.views, *clip)
+
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int] | None:
+        return self._item(index, empty_clips(self.item_shape))
+
+    def __getitems__(self, indices: Sequence[int]) -> ClipBatch:
+        """The items of a DataLoader batch, their clips normalised straight into the rows of one batch
+        tensor (the readable ones, in order), so that collating them copies nothing."""
+        clips = empty_clips((len(indices), *self.item_shape))
+        items, done = [], 0
+        for index in indices:
+            item = self._item(index, clips[done])
+            done += item is not None
+            items.append(item)
+        return ClipBatch(items, clips[:done])
+
+    def _item(self, index: int, out: torch.Tensor) -> tuple[torch.Tensor, int] | None:
         if not 0 <= index < len(self.videos):
             raise IndexError(index)
         path, label = self.videos[index]
         if self._bad[index] and self.on_corrupt == "skip":
             return None
         try:
-            clip = self._load(path)
+            clip = self._load(path, out)
         except DecodeError as e:
             self._bad[index] = 1
             if self.on_corrupt == "fail":
@@ -74,17 +98,21 @@ class VideoClips(Dataset):
             return None
         return clip, label
 
-    def _load(self, path: str) -> torch.Tensor:
+    def _load(self, path: str, out: torch.Tensor) -> torch.Tensor:
+        """Decode, sample and transform the video at `path` into `out` (`item_shape`)."""
         with open_video(path, self.decoder_backend) as reader:
             views = self.sampler(reader.num_frames)
             flat = [i for view in views for i in view]
             frames = reader.get_frames(flat)  # one pass over the video for all temporal views
         t = self.sampler.clip_length
-        clips = [frames[k * t:(k + 1) * t] for k in range(len(views))]
+        rows = out.view(-1, *out.shape[-4:])  # (views, C, T, H, W)
         if self.sampler.train:
-            return self.transform(clips[0])
-        out = [v for c in clips for v in self.transform.views(c, self.test_crops)]
-        return out[0] if len(out) == 1 else torch.stack(out)
+            self.transform(frames[:t], out=rows[0])
+            return out
+        crops = self.test_crops
+        for k in range(len(views)):
+            self.transform.views(frames[k * t:(k + 1) * t], crops, rows[k * crops:(k + 1) * crops])
+        return out
 
     # -- bad videos ----------------------------------------------------------------------------
     @property
