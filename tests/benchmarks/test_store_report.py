@@ -90,12 +90,6 @@ def sqlite_floor(source, target) -> tuple[dict, dict]:
     return fetch, insert
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "target not met: write_many 1.07 s + rows() 0.64 s = 1.71 s of CPU for 10,000 rows here (load average 5-7 "
-    "on 2 cores; before run_id caching, shallow spec dicts, write_many and the rows() changes: one write per row "
-    "3.18 s + rows() 1.07 s = 4.24 s). What is left is the stored format's own cost: encoding each row's detail, "
-    "env and spec as JSON (~0.45 s, mostly float repr), SQLite's insert of ~2.6 KB rows (~0.3-0.4 s) and parsing "
-    "the JSON back (~0.35 s); rows(parse=('spec',)), what results and compare read, takes 0.24 s."))
 def test_store_writes_and_reads_10k_rows_in_under_a_second(benchmark, figures, bench_enabled, tmp_path,
                                                            real_run):
     rows = synthetic_results(real_run, ROWS)
@@ -140,10 +134,14 @@ def test_store_writes_and_reads_10k_rows_in_under_a_second(benchmark, figures, b
             sqlite_floor_insert_s=fig(inserts), sqlite_floor_fetch_s=fig(fetches),
             write_and_read_cpu_s=total_cpu, target=f"< {STORE_TARGET_S:g} s write + read")
 
-    assert total_cpu < STORE_TARGET_S, (
-        f"{ROWS} rows: write_many {fig(many, 'cpu'):.2f} s + rows() {fig(reads, 'cpu'):.2f} s CPU "
-        f"(one write per row: {fig(per_row, 'cpu'):.2f} s; rows(parse=('spec',)): {fig(light_reads, 'cpu'):.2f} s; "
-        f"SQLite floor {fig(inserts):.2f} s + {fig(fetches):.2f} s)")
+    message = (f"{ROWS} rows: write_many {fig(many, 'cpu'):.2f} s + rows() {fig(reads, 'cpu'):.2f} s CPU "
+               f"(one write per row: {fig(per_row, 'cpu'):.2f} s; rows(parse=('spec',)): "
+               f"{fig(light_reads, 'cpu'):.2f} s; SQLite floor {fig(inserts):.2f} s + {fig(fetches):.2f} s)")
+    # The default run measures one round on whatever else the machine is doing: it fails only at twice the
+    # target and reports a miss between; --benchmark-only (3 rounds) asserts the target itself.
+    assert total_cpu < (1 if bench_enabled else 2) * STORE_TARGET_S, message
+    if total_cpu >= STORE_TARGET_S:
+        pytest.xfail(f"one round on a busy machine: {message}")
 
 
 # -- reports -----------------------------------------------------------------------------------------

@@ -177,3 +177,19 @@ def test_a_store_of_an_older_vidbench_gains_the_new_columns(tmp_path):
         old.run_id, 5, {"seed": 0}, {}, {})
     assert first["channels_last"] is False and first["mfu"] is None and first["unstable"] is None
     assert second["run_id"] == new.run_id and second["mfu"] == 0.5
+
+
+def test_json_columns_round_trip_and_old_nan_tokens_still_read(store):
+    import math
+
+    spec = make_spec("tsn_tiny")
+    detail = {"inference_s": {"median": 0.0123456789, "samples": [0.1, 0.2]}, "counts": (1, 2), "b": None, "a": True}
+    store.write(spec, RunResult(spec.run_id, "ok", metrics={}, detail=detail, env={"torch": "2.x"}))
+    (row,) = store.rows()
+    assert row["detail"] == {**detail, "counts": [1, 2]} and row["env"] == {"torch": "2.x"}
+    raw = store._conn.execute("SELECT detail_json FROM runs").fetchone()[0]
+    assert raw.index('"a"') < raw.index('"b"') < raw.index('"counts"')  # sorted keys, as before
+    # The json module wrote NaN as a bare token, which orjson refuses: such stores still read.
+    store._conn.execute("UPDATE runs SET detail_json = ?", ('{"unstable_iqr": NaN}',))
+    (row,) = store.rows()
+    assert math.isnan(row["detail"]["unstable_iqr"])

@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Any, Collection, Iterable
 
+import orjson
+
 from vidbench.store.record import EXTRA_METRIC_COLUMNS, METRIC_COLUMNS, RESULT_COLUMNS, RunResult
 from vidbench.suite.spec import RunSpec, canonical_json
 
@@ -122,13 +124,32 @@ class ResultStore:
             for values in cursor:
                 row = dict(zip(columns, values))
                 for col in parse:
-                    row[col] = json.loads(row.pop(f"{col}_json") or "{}")
+                    row[col] = _load(row.pop(f"{col}_json"))
                 row["compile"] = bool(row["compile"])
                 row["channels_last"] = bool(row["channels_last"])
                 if row["unstable"] is not None:
                     row["unstable"] = bool(row["unstable"])
                 out.append(row)
         return out
+
+
+_ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+def _dump(value: Any) -> str:
+    """A JSON column's text: sorted keys, compact, anything unknown as str (as canonical_json does). orjson,
+    because encoding and parsing each run's detail is most of what storing and reading 10,000 runs costs."""
+    return orjson.dumps(value, default=str, option=_ORJSON_OPTIONS).decode()
+
+
+def _load(text: str | None) -> Any:
+    """A JSON column's value; the json module reads what orjson refuses (NaN, written by older vidbench)."""
+    if not text:
+        return {}
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def _row(spec: RunSpec, result: RunResult, suite: str, finished_at: str) -> dict[str, Any]:
@@ -147,8 +168,8 @@ def _row(spec: RunSpec, result: RunResult, suite: str, finished_at: str) -> dict
         "channels_last": int(spec.channels_last),
         **{c: result.metrics.get(c) for c in (*METRIC_COLUMNS, *EXTRA_METRIC_COLUMNS)},
         "suite": suite, "finished_at": finished_at,
-        "spec_json": canonical_json(spec.to_dict(copy=False)), "detail_json": canonical_json(result.detail),
-        "env_json": canonical_json(result.env),
+        "spec_json": _dump(spec.to_dict(copy=False)), "detail_json": _dump(result.detail),
+        "env_json": _dump(result.env),
     }
 
 
