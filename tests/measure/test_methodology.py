@@ -117,3 +117,25 @@ def test_auto_batch_stops_at_the_cap(memory_bounded_model):
     spec = make_spec("tsn_tiny", batch_size="auto", metrics=("latency",),
                      benchmark={"warmup": 1, "repeats": 2, "auto_batch_max": 5})
     assert Measurement(spec).find_max_batch() == 4  # powers of two up to the cap
+
+
+def test_mfu_of_forward_and_training_step_uses_each_ones_blended_peak(monkeypatch):
+    """The runner's MFU arithmetic, without a GPU: achieved TFLOP/s from the counted MACs and the
+    throughput, over the peak of where each pass's FLOPs run (PyTorch's defaults: TF32 convolutions)."""
+    import types
+
+    from vidbench.measure.flops import FlopProfile
+
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device: "NVIDIA H200")
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
+    assert torch.backends.cuda.matmul.allow_tf32 is False  # PyTorch's default (a property monkeypatch can't undo)
+    m = Measurement.__new__(Measurement)  # only what _achieved reads
+    m.profile = FlopProfile(params=1, macs=40 * 10**9, train_macs=120 * 10**9, conv_share=1.0, train_conv_share=0.5)
+    m.device, m.spec, m.metrics, m.detail = torch.device("cuda"), types.SimpleNamespace(precision="fp32"), {}, {}
+    m._achieved(1000.0, train=False)
+    m._achieved(100.0, train=True)
+    assert m.metrics["tflops_achieved"] == pytest.approx(80.0)  # 2 × 40 GMACs × 1000 clips/s
+    assert m.metrics["mfu"] == pytest.approx(80.0 / 494.7)
+    assert m.metrics["train_tflops_achieved"] == pytest.approx(24.0)
+    assert m.metrics["train_mfu"] == pytest.approx(24.0 * (0.5 / 494.7 + 0.5 / 66.9))
+    assert m.detail["train_mfu_peak_tflops"] == pytest.approx(blended_peak_tflops("NVIDIA H200", "fp32", 0.5, True, False))

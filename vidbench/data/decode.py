@@ -4,9 +4,9 @@
 requested frames as a uint8 tensor (T, C, H, W), RGB, in the order asked (repeats allowed). Readers
 seek to the frames they need instead of decoding whole videos. PyAV converts frames to planar RGB
 and copies the planes straight into one (C, T, H, W) array, the model's layout, which `get_frames`
-returns as a (T, C, H, W) view: `transforms.normalize` then converts it without transposing. Any failure to open or decode becomes a
-`DecodeError` carrying the path and a one-line reason; a video that ends before the frames its header
-promises ("truncated") is one.
+returns as a (T, C, H, W) view: `transforms.normalize` then converts it without transposing. Any
+failure to open or decode becomes a `DecodeError` carrying the path and a one-line reason; a video that
+ends before the frames its header promises ("truncated") is one.
 
 Backends: `pyav`, `torchcodec`, or `auto` (torchcodec when it imports — it needs a system FFmpeg —
 PyAV otherwise). `resolve_backend` says which one a name means here.

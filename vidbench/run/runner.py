@@ -146,12 +146,17 @@ class Measurement:
         self.metrics["unstable"] = bool(self.metrics.get("unstable")) or stats.unstable
         return stats
 
-    def _achieved(self, gmacs: float | None, clips_per_s: float, prefix: str, conv_share: float | None) -> None:
-        """Achieved TFLOP/s and, on a GPU with a known peak, model FLOPs utilisation against the peak of
-        where the FLOPs run (convolutions and matmuls have separate TF32 switches)."""
-        if gmacs is None or self.device.type != "cuda":
+    def _achieved(self, clips_per_s: float, train: bool) -> None:
+        """Achieved TFLOP/s of the forward (or training step) and, on a GPU with a known peak, model FLOPs
+        utilisation against the peak of where the FLOPs run (convolutions and matmuls have separate TF32
+        switches)."""
+        if self.profile is None or self.device.type != "cuda":
             return
-        tflops = 2 * gmacs * clips_per_s / 1e3
+        p = self.profile
+        macs, conv_share, prefix = (p.train_macs, p.train_conv_share, "train_") if train else (p.macs, p.conv_share, "")
+        if not macs:
+            return
+        tflops = 2 * macs * clips_per_s / 1e12
         self.metrics[f"{prefix}tflops_achieved"] = tflops
         name = torch.cuda.get_device_name(self.device)
         peak = blended_peak_tflops(name, self.spec.precision, conv_share or 0.0, torch.backends.cudnn.allow_tf32,
@@ -245,8 +250,7 @@ class Measurement:
                 clips_s = self.batch_size / stats.median
                 self.metrics["throughput_clips_s"] = clips_s
                 self.metrics["throughput_frames_s"] = clips_s * self.spec.clip_length
-                self._achieved(self.profile.macs / 1e9 if self.profile else None, clips_s, "",
-                               self.profile.conv_share if self.profile else None)
+                self._achieved(clips_s, train=False)
 
     def training_step(self) -> None:
         model = self.model().train()
@@ -264,8 +268,7 @@ class Measurement:
             clips_s = self.batch_size / stats.median
             self.metrics["train_throughput_clips_s"] = clips_s
             self.metrics["train_throughput_frames_s"] = clips_s * self.spec.clip_length
-            train_gmacs = self.profile.train_macs / 1e9 if self.profile and self.profile.train_macs else None
-            self._achieved(train_gmacs, clips_s, "train_", self.profile.train_conv_share if self.profile else None)
+            self._achieved(clips_s, train=True)
 
     def accuracy(self) -> None:
         train, seed, device = self.spec.train, self.spec.seed, self.spec.device
