@@ -7,8 +7,9 @@ import torch
 import torch.nn as nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from vidbench.measure import training
 from vidbench.measure.accuracy import evaluate, topk_correct
-from vidbench.measure.training import make_optimizer, train_epochs
+from vidbench.measure.training import lr_factor, make_optimizer, make_scheduler, train_epochs
 
 CPU = torch.device("cpu")
 
@@ -113,3 +114,38 @@ def test_make_optimizer_builds_the_named_optimizer(name):
                          {"optimizer": name, "lr": 0.01, "weight_decay": 0.1, "momentum": 0.5})
     assert type(opt).__name__.lower() == name
     assert opt.param_groups[0]["lr"] == 0.01 and opt.param_groups[0]["weight_decay"] == 0.1
+
+
+def test_lr_factor_warms_up_linearly_then_follows_the_schedule():
+    assert [lr_factor(i, 10, "constant", 4) for i in range(6)] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
+    assert [lr_factor(i, 10, "constant", 0) for i in (0, 9)] == [1.0, 1.0]
+    cosine = [lr_factor(i, 10, "cosine", 0) for i in range(10)]
+    assert cosine[0] == 1.0 and cosine[5] == pytest.approx(0.5) and cosine[-1] == pytest.approx(0.0245, abs=1e-4)
+    assert all(a > b for a, b in zip(cosine, cosine[1:]))
+    # the warm-up overrides the start of the cosine, which still spans every step (timm's default)
+    assert lr_factor(1, 10, "cosine", 2) == 1.0 and lr_factor(2, 10, "cosine", 2) == pytest.approx(cosine[2])
+    with pytest.raises(ValueError, match="step"):
+        lr_factor(5, 10, "step", 0)
+
+
+def test_train_epochs_steps_the_schedule_once_per_batch(monkeypatch):
+    """After 2 epochs of 4 batches with a 1-epoch warm-up and a cosine, the optimizer's lr is the cosine's
+    at step 8 of 8, and it rose during the first epoch."""
+    data = TensorDataset(torch.randn(16, 3, 2, 4, 4), torch.arange(16) % 2)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 2 * 4 * 4, 2))
+    train = {"epochs": 2, "optimizer": "sgd", "lr": 0.1, "weight_decay": 0.0, "schedule": "cosine",
+             "warmup_epochs": 1}
+    seen = []
+    optimizer = make_optimizer(model.parameters(), train)
+    scheduler = make_scheduler(optimizer, train, steps_per_epoch=4)
+    for _ in range(8):
+        seen.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert seen[:4] == pytest.approx([0.025, 0.05, 0.075, 0.1])
+    assert seen[4:] == pytest.approx([0.1 * lr_factor(i, 8, "cosine", 4) for i in range(4, 8)])
+    made = []
+    monkeypatch.setattr(training, "make_scheduler", lambda *args: made.append(make_scheduler(*args)) or made[-1])
+    train_epochs(model, DataLoader(data, batch_size=4), train, CPU, "fp32")
+    assert made[0].last_epoch == 8  # one step per batch, 4 batches an epoch
+    assert made[0].get_last_lr() == pytest.approx([0.0])  # the cosine's end

@@ -215,7 +215,8 @@ RUN_ID_BASE = dict(resolutions=[32], clip_lengths=[4], batch_sizes=[2],
         dict(devices=["cuda"]), dict(metrics=[*RUN_ID_BASE["metrics"], "memory"]),
         dict(models=[{"name": "tsn_tiny", "args": {"width": 8}}]),
         dict(datasets=[{"name": "random", "args": {"num_classes": 3}}]),
-        dict(train={"lr": 0.5}), dict(benchmark={"repeats": 7}),
+        dict(train={"lr": 0.5}), dict(train={"schedule": "cosine"}), dict(train={"warmup_epochs": 0.5}),
+        dict(benchmark={"repeats": 7}),
     ],
 )
 def test_run_id_changes_with_a_figure_relevant_field(change):
@@ -271,6 +272,18 @@ def test_run_ids_keep_their_known_values(metrics, run_id):
     assert spec.run_id == run_id
     assert spec.run_id == run_id  # cached after the first time
     assert RunSpec.from_dict(json.loads(json.dumps(spec.to_dict()))).run_id == run_id
+
+
+def test_train_keys_at_their_neutral_value_keep_the_run_ids_of_specs_written_before_them():
+    """schedule and warmup_epochs were added after stores existed: at constant/0 they train as before,
+    so a spec holding them has the run_id of the same spec without them."""
+    (spec,) = expand(**RUN_ID_BASE)
+    assert spec.train["schedule"] == "constant" and spec.train["warmup_epochs"] == 0
+    older = {k: v for k, v in spec.train.items() if k not in ("schedule", "warmup_epochs")}
+    assert RunSpec(**{**spec.to_dict(), "train": older}).run_id == spec.run_id
+    known = RunSpec(**{**KNOWN_SPEC, "metrics": ("accuracy",),
+                       "train": {**KNOWN_SPEC["train"], "schedule": "constant", "warmup_epochs": 0.0}})
+    assert known.run_id == RunSpec(**{**KNOWN_SPEC, "metrics": ("accuracy",)}).run_id
 
 
 def test_to_dict_copies_unless_told_not_to():

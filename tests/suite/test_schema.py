@@ -57,6 +57,8 @@ def test_unknown_key_without_a_close_match_gives_no_suggestion():
         (suite(train={"lr": [1e-3, -0.5]}), "train.lr[1]", "-0.5"),
         (suite(train={"epochs": 0}), "train.epochs", "0"),
         (suite(train={"optimizer": "lamb"}), "train.optimizer", "'lamb'"),
+        (suite(train={"schedule": "step"}), "train.schedule", "'step'"),
+        (suite(train={"warmup_epochs": -1}), "train.warmup_epochs", "-1"),
         (suite(devices=["gpu"]), "devices", "'gpu'"),
         (suite(devices=["cuda:x"]), "devices", "'cuda:x'"),
         (suite(precisions=["fp8"]), "precisions[0]", "'fp8'"),
@@ -103,6 +105,7 @@ def test_scalar_train_values_become_lists_and_defaults_fill_in():
     assert s.train.lr == [0.01]
     assert s.train.optimizer == ["sgd"]
     assert len(s.train.weight_decay) == 1 and len(s.train.batch_size) == 1  # defaults are one-value lists
+    assert s.train.schedule == ["constant"] and s.train.warmup_epochs == [0]
 
 
 def test_list_train_values_stay_lists():

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Iterable
 
 import torch
 import torch.nn.functional as F
+from torch.utils.data import DataLoader
 
 from vidbench.measure.precision import autocast
 
@@ -21,6 +23,31 @@ def make_optimizer(params: Iterable[torch.nn.Parameter], train: dict[str, Any]) 
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, weight_decay=wd, momentum=float(train.get("momentum", 0.9)))
     raise ValueError(f"unknown optimizer {name!r}; expected one of {OPTIMIZERS}")
+
+
+def lr_factor(step: int, total_steps: int, schedule: str, warmup_steps: int) -> float:
+    """The learning rate at optimizer step `step` (0-based) as a fraction of the configured one.
+
+    As timm's schedulers by default: a linear warm-up from 1/warmup_steps to 1 over the first
+    warmup_steps steps, and "cosine" decaying from 1 towards 0 over all the steps (the warm-up included,
+    so the curve does not depend on the warm-up's length)."""
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    if schedule == "constant":
+        return 1.0
+    if schedule == "cosine":
+        return 0.5 * (1 + math.cos(math.pi * step / max(total_steps, 1)))
+    raise ValueError(f"unknown schedule {schedule!r}; expected 'constant' or 'cosine'")
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, train: dict[str, Any],
+                   steps_per_epoch: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Per-step learning-rate schedule of `train` (keys absent from older specs train as before: constant,
+    no warm-up)."""
+    total = int(train["epochs"]) * steps_per_epoch
+    warmup = round(float(train.get("warmup_epochs", 0)) * steps_per_epoch)
+    schedule = train.get("schedule", "constant")
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, total, schedule, warmup))
 
 
 def make_train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, device: torch.device,
@@ -44,11 +71,12 @@ def make_train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, de
     return step
 
 
-def train_epochs(model: torch.nn.Module, loader: Iterable, train: dict[str, Any], device: torch.device,
+def train_epochs(model: torch.nn.Module, loader: DataLoader, train: dict[str, Any], device: torch.device,
                  precision: str) -> list[float]:
     """Train for train['epochs'] epochs; returns the mean loss of each epoch."""
     model.train()
     optimizer = make_optimizer(model.parameters(), train)
+    scheduler = make_scheduler(optimizer, train, len(loader))
     step = make_train_step(model, optimizer, device, precision)
     epoch_losses = []
     for _ in range(int(train["epochs"])):
@@ -56,6 +84,7 @@ def train_epochs(model: torch.nn.Module, loader: Iterable, train: dict[str, Any]
         for clips, labels in loader:
             clips, labels = clips.to(device, non_blocking=True), labels.to(device, non_blocking=True)
             total += float(step(clips, labels)) * len(labels)
+            scheduler.step()
             count += len(labels)
         epoch_losses.append(total / max(count, 1))
     return epoch_losses

@@ -15,7 +15,7 @@ from vidbench.suite.spec import RunSpec, resolution_label
 
 AXIS_KEYS = ("model", "dataset", "resolution", "clip_length", "frame_stride", "batch_size", "device",
              "precision", "compile", "channels_last")
-TRAIN_KEYS = ("epochs", "optimizer", "lr", "weight_decay", "momentum", "batch_size")
+TRAIN_KEYS = ("epochs", "optimizer", "lr", "weight_decay", "momentum", "batch_size", "schedule", "warmup_epochs")
 
 
 def grid_product(grid: dict[str, list[Any]]) -> Iterator[dict[str, Any]]:

@@ -17,6 +17,7 @@ Metric = Literal["params", "flops", "memory", "latency", "throughput", "train_th
                  "data_throughput"]
 Precision = Literal["fp32", "bf16", "fp16"]
 Optimizer = Literal["adamw", "adam", "sgd"]
+Schedule = Literal["constant", "cosine"]
 DEVICE_PATTERN = re.compile(r"^(cpu|cuda(:\d+)?|mps)$")
 
 
@@ -69,6 +70,8 @@ class TrainConfig(Strict):
     weight_decay: OneOrMany(Annotated[float, Field(ge=0)]) = [0.05]
     momentum: OneOrMany(Annotated[float, Field(ge=0, lt=1)]) = [0.9]
     batch_size: OneOrMany(PositiveInt) = [16]
+    schedule: OneOrMany(Schedule) = ["constant"]
+    warmup_epochs: OneOrMany(Annotated[float, Field(ge=0)]) = [0]
 
 
 class BenchmarkConfig(Strict):
