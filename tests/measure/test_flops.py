@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision.models import video as tv_video
 
-from vidbench.measure.flops import count_params, forward_flops, model_cost
+from vidbench.measure.flops import count_params, forward_flops, model_cost, profile_model
 from vidbench.models import create_model, list_models
 
 
@@ -118,3 +118,63 @@ def test_model_cost_allocates_nothing_for_a_large_input():
     cost = model_cost("r2plus1d_18", 400, {}, 64, 224, 224)
     small = model_cost("r2plus1d_18", 400, {}, 16, 112, 112)
     assert cost.macs == pytest.approx(16 * small.macs, rel=0.01)
+
+
+def _layouts():
+    x5 = torch.empty(2, 4, 3, 5, 6, device="meta")
+    return [x5, x5.to(memory_format=torch.channels_last_3d), torch.empty(2, 4, 5, 6, device="meta"),
+            torch.empty(2, 4, 5, 6, device="meta").to(memory_format=torch.channels_last),
+            torch.empty(8, 4, device="meta"), torch.empty(8, 4, 7, device="meta")]
+
+
+def _described(outputs):
+    return [None if t is None else (tuple(t.shape), t.stride(), t.dtype, t.device.type) for t in outputs]
+
+
+@pytest.mark.parametrize("layout", range(6))
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_shape_rules_give_what_the_meta_kernels_give(layout, dtype, training, affine):
+    """The shape-only outputs FlopCount makes for batch norm (forward and backward) have the shapes,
+    strides, dtypes and device of the real meta kernels' outputs."""
+    from vidbench.measure.flops import SHAPE_ONLY
+    aten = torch.ops.aten
+    x = _layouts()[layout].to(dtype)
+    c = x.shape[1]
+    w, b = (torch.empty(c, device="meta"), torch.empty(c, device="meta")) if affine else (None, None)
+    stats = (torch.empty(c, device="meta"), torch.empty(c, device="meta"))
+    forward, backward = aten.native_batch_norm.default, aten.native_batch_norm_backward.default
+    args = (x, w, b, *stats, training, 0.1, 1e-5)
+    real = forward(*args)
+    assert _described(SHAPE_ONLY[forward][1](*args)) == _described(real)
+    for mask in ([True, affine, affine], [True, False, False], [False, affine, affine]):
+        bargs = (real[0], x, w, *stats, real[1], real[2], training, 1e-5, mask)
+        assert _described(SHAPE_ONLY[backward][1](*bargs)) == _described(backward(*bargs))
+
+
+def test_batch_norm_shape_rules_leave_strided_inputs_to_the_meta_kernel():
+    x = torch.empty(2, 4, 6, 6, device="meta")[:, :, ::2]
+    bn = nn.BatchNorm2d(4, device="meta").eval()
+    assert forward_flops(nn.Sequential(bn), x) == 0
+    with torch.no_grad():
+        assert bn(x).stride() == torch.empty(2, 4, 3, 6).stride()  # the meta kernel ran: a fresh layout
+
+
+@pytest.mark.parametrize(("name", "frames", "side"), [("x3d_s", 13, 160), ("lrcn_tiny", 8, 32)])
+def test_counts_and_profiles_are_unchanged_by_the_batch_norm_shape_rules(monkeypatch, name, frames, side):
+    from vidbench.measure import flops
+    fast = model_cost(name, 400, {}, frames, side, side), profile_model(name, 400, {}, frames, side, side)
+    monkeypatch.setattr(flops, "SHAPE_ONLY", {})
+    assert (model_cost(name, 400, {}, frames, side, side), profile_model(name, 400, {}, frames, side, side)) == fast
+
+
+def test_every_batch_norm_of_a_meta_count_takes_the_shape_rule(monkeypatch):
+    from vidbench.measure import flops
+    forward = torch.ops.aten.native_batch_norm.default
+    position, rule = flops.SHAPE_ONLY[forward]
+    calls = []
+    monkeypatch.setitem(flops.SHAPE_ONLY, forward, (position, lambda *args: calls.append(1) or rule(*args)))
+    model_cost("x3d_xs", 400, {}, 4, 160, 160)
+    model = create_model("x3d_xs", num_classes=400)
+    assert len(calls) == sum(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()) > 50
