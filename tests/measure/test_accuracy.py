@@ -149,3 +149,9 @@ def test_train_epochs_steps_the_schedule_once_per_batch(monkeypatch):
     train_epochs(model, DataLoader(data, batch_size=4), train, CPU, "fp32")
     assert made[0].last_epoch == 8  # one step per batch, 4 batches an epoch
     assert made[0].get_last_lr() == pytest.approx([0.0])  # the cosine's end
+
+
+def test_a_fractional_warm_up_rounds_up_to_whole_steps():
+    optimizer = make_optimizer(nn.Linear(2, 2).parameters(), {"optimizer": "sgd", "lr": 0.3, "weight_decay": 0.0})
+    make_scheduler(optimizer, {"epochs": 2, "schedule": "constant", "warmup_epochs": 0.5}, steps_per_epoch=5)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.1)  # 2.5 steps → 3: the first step at 1/3

@@ -148,17 +148,26 @@ def test_batch_norm_shape_rules_give_what_the_meta_kernels_give(layout, dtype, t
     args = (x, w, b, *stats, training, 0.1, 1e-5)
     real = forward(*args)
     assert _described(SHAPE_ONLY[forward][1](*args)) == _described(real)
-    for mask in ([True, affine, affine], [True, False, False], [False, affine, affine]):
+    for mask in ([True, affine, affine], [True, False, False], [False, affine, affine], [True, True, True]):
         bargs = (real[0], x, w, *stats, real[1], real[2], training, 1e-5, mask)
         assert _described(SHAPE_ONLY[backward][1](*bargs)) == _described(backward(*bargs))
 
 
-def test_batch_norm_shape_rules_leave_strided_inputs_to_the_meta_kernel():
-    x = torch.empty(2, 4, 6, 6, device="meta")[:, :, ::2]
-    bn = nn.BatchNorm2d(4, device="meta").eval()
-    assert forward_flops(nn.Sequential(bn), x) == 0
-    with torch.no_grad():
-        assert bn(x).stride() == torch.empty(2, 4, 3, 6).stride()  # the meta kernel ran: a fresh layout
+def test_batch_norm_shape_rules_leave_other_layouts_to_the_meta_kernel():
+    from vidbench.measure.flops import shape_only
+    aten = torch.ops.aten
+    stats = (torch.empty(4, device="meta"), torch.empty(4, device="meta"))
+    dense = torch.empty(2, 4, 6, 6, device="meta")
+    strided = dense[:, :, ::2]
+    assert shape_only(aten.native_batch_norm.default, (dense, None, None, *stats, False, 0.1, 1e-5), None) is not None
+    assert shape_only(aten.native_batch_norm.default, (strided, None, None, *stats, False, 0.1, 1e-5), None) is None
+    assert shape_only(aten.native_batch_norm.default, (torch.empty(2, 4, 6, 6), None, None, *stats, False, 0.1, 1e-5),
+                      None) is None
+    # backward: a gradient laid out unlike the input (the kernel's grad_input follows the gradient)
+    permuted = torch.empty(2, 6, 6, 4, device="meta").permute(0, 3, 1, 2)
+    backward = (dense, dense, None, *stats, *stats, True, 1e-5, [True, False, False])
+    assert shape_only(aten.native_batch_norm_backward.default, backward, None) is not None
+    assert shape_only(aten.native_batch_norm_backward.default, (permuted, *backward[1:]), None) is None
 
 
 @pytest.mark.parametrize(("name", "frames", "side"), [("x3d_s", 13, 160), ("lrcn_tiny", 8, 32)])
@@ -172,9 +181,9 @@ def test_counts_and_profiles_are_unchanged_by_the_batch_norm_shape_rules(monkeyp
 def test_every_batch_norm_of_a_meta_count_takes_the_shape_rule(monkeypatch):
     from vidbench.measure import flops
     forward = torch.ops.aten.native_batch_norm.default
-    position, rule = flops.SHAPE_ONLY[forward]
+    positions, rule = flops.SHAPE_ONLY[forward]
     calls = []
-    monkeypatch.setitem(flops.SHAPE_ONLY, forward, (position, lambda *args: calls.append(1) or rule(*args)))
+    monkeypatch.setitem(flops.SHAPE_ONLY, forward, (positions, lambda *args: calls.append(1) or rule(*args)))
     model_cost("x3d_xs", 400, {}, 4, 160, 160)
     model = create_model("x3d_xs", num_classes=400)
     assert len(calls) == sum(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()) > 50

@@ -181,3 +181,15 @@ def test_run_labels_name_only_the_settings_that_vary(frame):
                 & (frame["device"] == "cpu")]
     labels = analysis.run_labels(one)
     assert set(labels) >= {"tsn_tiny 32px", "tsn_tiny 64px", "timesformer_tiny[attention=joint] 48px"}
+
+
+def test_runs_stored_before_the_schedule_keys_share_settings_with_runs_that_have_them():
+    """A resumed suite mixes rows stored without train.schedule / train.warmup_epochs (they trained at
+    constant / 0) with rows that hold them: their settings must be the same, or labels would show
+    'schedule=None' and device comparisons would match nothing."""
+    from vidbench.report.frame import _setting
+    old = {"train": {"lr": 0.001, "epochs": 1}, "clip_length": 8}
+    new = {"train": {"lr": 0.001, "epochs": 1, "schedule": "constant", "warmup_epochs": 0.0}, "clip_length": 8}
+    assert _setting(old, "32", 8) == _setting(new, "32", 8)
+    cosine = {"train": {**new["train"], "schedule": "cosine"}, "clip_length": 8}
+    assert _setting(cosine, "32", 8)["train.schedule"] == "cosine"

@@ -6,6 +6,10 @@ uniform whatever the class:
 - `synthetic-motion`: the class is the direction of motion (num_classes directions evenly spaced on
   the circle); colour and start are random. No single frame tells the class, so an order-agnostic
   model (per-frame CNN + average consensus) sits near chance, while one that relates frames can learn it.
+  "Near", not "at": opposite directions are each other's time reversal, so their frames are alike as a
+  set, but the set does show the axis the blobs moved along; an order-agnostic model could at best
+  learn the axis, never the sign (50% with 4 directions). TSN's average consensus stays at 19-28%
+  (chance 25%) in the ablation's training.
 - `synthetic-appearance`: the class is the blob's colour (num_classes hues evenly spaced); direction
   and start are random. Any single frame tells the class.
 """

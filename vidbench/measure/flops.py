@@ -59,7 +59,7 @@ def _batch_norm_shapes(input, weight, bias, running_mean, running_var, training,
 
 def _batch_norm_backward_shapes(grad_out, input, weight, running_mean, running_var, save_mean, save_invstd,
                                 train, eps, output_mask):
-    param = None if weight is None else weight.dtype
+    param = input.dtype if weight is None else weight.dtype
     return (_like(input),  # the meta kernel makes grad_input whatever the mask says
             _stats(input, param) if output_mask[1] else None,
             _stats(input, param) if output_mask[2] else None)
@@ -68,9 +68,9 @@ def _batch_norm_backward_shapes(grad_out, input, weight, running_mean, running_v
 # Ops with no FLOPs in FlopCounterMode's count whose meta kernels are Python decompositions: on the meta
 # device only their outputs' shapes, dtypes and strides matter, so they are made directly. Batch norm's
 # meta kernel was two thirds of counting x3d_l; tests check these against the real meta kernels.
-SHAPE_ONLY = {  # op → (position of the input among its arguments, outputs made from the arguments)
-    torch.ops.aten.native_batch_norm.default: (0, _batch_norm_shapes),
-    torch.ops.aten.native_batch_norm_backward.default: (1, _batch_norm_backward_shapes),
+SHAPE_ONLY = {  # op → (positions of the full-size tensors among its arguments, outputs made from the arguments)
+    torch.ops.aten.native_batch_norm.default: ((0,), _batch_norm_shapes),
+    torch.ops.aten.native_batch_norm_backward.default: ((0, 1), _batch_norm_backward_shapes),  # grad_out, input
 }
 _CHANNELS_LAST = {4: torch.channels_last, 5: torch.channels_last_3d}
 
@@ -81,12 +81,18 @@ def _dense(t: torch.Tensor) -> bool:
 
 
 def shape_only(func, args: tuple, kwargs: dict | None) -> Any:
-    """The outputs of a SHAPE_ONLY op made from its arguments' shapes, or None where it must really run."""
+    """The outputs of a SHAPE_ONLY op made from its arguments' shapes, or None where it must really run:
+    unless its full-size tensors are plain meta tensors, dense, all laid out alike (the meta kernel's
+    outputs then take that layout)."""
     rule = SHAPE_ONLY.get(func)
     if rule is None or kwargs:
         return None
-    position, shapes = rule
-    return shapes(*args) if args[position].is_meta and _dense(args[position]) else None
+    positions, shapes = rule
+    full = [args[i] for i in positions]
+    stride = full[0].stride()
+    if all(type(t) is torch.Tensor and t.is_meta and _dense(t) and t.stride() == stride for t in full):
+        return shapes(*args)
+    return None
 
 
 class MetaShapes(TorchDispatchMode):

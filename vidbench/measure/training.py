@@ -28,9 +28,10 @@ def make_optimizer(params: Iterable[torch.nn.Parameter], train: dict[str, Any]) 
 def lr_factor(step: int, total_steps: int, schedule: str, warmup_steps: int) -> float:
     """The learning rate at optimizer step `step` (0-based) as a fraction of the configured one.
 
-    As timm's schedulers by default: a linear warm-up from 1/warmup_steps to 1 over the first
-    warmup_steps steps, and "cosine" decaying from 1 towards 0 over all the steps (the warm-up included,
-    so the curve does not depend on the warm-up's length)."""
+    Per step (not per epoch): a linear warm-up from 1/warmup_steps to 1 over the first warmup_steps
+    steps, and "cosine" decaying from 1 towards 0 over all the steps, the warm-up included, so the curve
+    does not depend on the warm-up's length (as timm's cosine scheduler with warmup_prefix=False). A
+    warm-up as long as the training never reaches the schedule."""
     if step < warmup_steps:
         return (step + 1) / warmup_steps
     if schedule == "constant":
@@ -45,7 +46,7 @@ def make_scheduler(optimizer: torch.optim.Optimizer, train: dict[str, Any],
     """Per-step learning-rate schedule of `train` (keys absent from older specs train as before: constant,
     no warm-up)."""
     total = int(train["epochs"]) * steps_per_epoch
-    warmup = round(float(train.get("warmup_epochs", 0)) * steps_per_epoch)
+    warmup = math.ceil(float(train.get("warmup_epochs", 0)) * steps_per_epoch)  # a non-zero warm-up is >= 1 step
     schedule = train.get("schedule", "constant")
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, total, schedule, warmup))
 

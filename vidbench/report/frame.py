@@ -11,6 +11,7 @@ import pandas as pd
 from vidbench.errors import UsageError
 from vidbench.store.record import RESULT_COLUMNS
 from vidbench.store.sqlite import STORE_NAME, ResultStore
+from vidbench.suite.spec import NEUTRAL_TRAIN
 
 UNITS = {
     "params": "params", "gmacs": "GMACs (1 clip, multiply-accumulates)", "gflops": "GFLOPs (= 2 × GMACs)",
@@ -91,6 +92,8 @@ def _setting(spec: dict | None, resolution: str, batch_size) -> dict:
     for key, value in (spec or {}).items():
         if key in _NOT_SETTINGS:
             continue
+        if key == "train":  # runs stored before a train key existed trained at its neutral value
+            value = {**NEUTRAL_TRAIN, **value}
         if isinstance(value, dict):
             flat.update({f"{key}.{k}": _plain(v) for k, v in value.items()})
         else:

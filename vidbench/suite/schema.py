@@ -71,7 +71,7 @@ class TrainConfig(Strict):
     momentum: OneOrMany(Annotated[float, Field(ge=0, lt=1)]) = [0.9]
     batch_size: OneOrMany(PositiveInt) = [16]
     schedule: OneOrMany(Schedule) = ["constant"]
-    warmup_epochs: OneOrMany(Annotated[float, Field(ge=0)]) = [0]
+    warmup_epochs: OneOrMany(Annotated[float, Field(ge=0, allow_inf_nan=False)]) = [0]
 
 
 class BenchmarkConfig(Strict):
