@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from vidbench.measure.precision import autocast
+from vidbench.suite.spec import NEUTRAL_TRAIN
 
 OPTIMIZERS = ("adamw", "adam", "sgd")
 
@@ -43,11 +44,12 @@ def lr_factor(step: int, total_steps: int, schedule: str, warmup_steps: int) -> 
 
 def make_scheduler(optimizer: torch.optim.Optimizer, train: dict[str, Any],
                    steps_per_epoch: int) -> torch.optim.lr_scheduler.LambdaLR:
-    """Per-step learning-rate schedule of `train` (keys absent from older specs train as before: constant,
-    no warm-up)."""
+    """Per-step learning-rate schedule of `train` (keys absent from older specs take their neutral values:
+    constant, no warm-up, as those specs trained)."""
+    train = {**NEUTRAL_TRAIN, **train}
     total = int(train["epochs"]) * steps_per_epoch
-    warmup = math.ceil(float(train.get("warmup_epochs", 0)) * steps_per_epoch)  # a non-zero warm-up is >= 1 step
-    schedule = train.get("schedule", "constant")
+    warmup = math.ceil(float(train["warmup_epochs"]) * steps_per_epoch)  # a non-zero warm-up is >= 1 step
+    schedule = train["schedule"]
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, total, schedule, warmup))
 
 

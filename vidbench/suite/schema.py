@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, ValidationError, field_validator
 
 from vidbench.errors import SuiteError
+from vidbench.suite.spec import NEUTRAL_TRAIN
 
 METRICS = ("params", "flops", "memory", "latency", "throughput", "train_throughput", "accuracy", "data_throughput")
 Metric = Literal["params", "flops", "memory", "latency", "throughput", "train_throughput", "accuracy",
@@ -70,8 +71,8 @@ class TrainConfig(Strict):
     weight_decay: OneOrMany(Annotated[float, Field(ge=0)]) = [0.05]
     momentum: OneOrMany(Annotated[float, Field(ge=0, lt=1)]) = [0.9]
     batch_size: OneOrMany(PositiveInt) = [16]
-    schedule: OneOrMany(Schedule) = ["constant"]
-    warmup_epochs: OneOrMany(Annotated[float, Field(ge=0, allow_inf_nan=False)]) = [0]
+    schedule: OneOrMany(Schedule) = [NEUTRAL_TRAIN["schedule"]]
+    warmup_epochs: OneOrMany(Annotated[float, Field(ge=0, allow_inf_nan=False)]) = [NEUTRAL_TRAIN["warmup_epochs"]]
 
 
 class BenchmarkConfig(Strict):

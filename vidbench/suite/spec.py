@@ -12,7 +12,7 @@ TIMED_METRICS = {"latency", "throughput", "train_throughput"}
 TRAINED_METRICS = {"accuracy", "train_throughput"}
 # Train keys added after stores were written, at the value that trains as before they existed: left out
 # of the identity at that value, so a suite that does not use them keeps its stored run ids.
-NEUTRAL_TRAIN = {"schedule": "constant", "warmup_epochs": 0.0}  # as the suite schema stores them
+NEUTRAL_TRAIN = {"schedule": "constant", "warmup_epochs": 0.0}  # also the suite schema's defaults
 
 
 # One encoder for every call: json.dumps with options builds a new one each time, and the store
