@@ -1,6 +1,6 @@
 """The `vidbench` command: thin typer commands that parse, call the library and print.
 
-Errors a user can cause become one line on stderr and the exit code of DESIGN.md §1, here and only here.
+Errors a user can cause become one line on stderr and the exit code README.md documents ("Exit codes"), here and only here.
 """
 
 from __future__ import annotations
@@ -143,15 +143,15 @@ def _print_plan(prepared, plan, as_json: bool) -> None:
         print(json.dumps([{"run_id": p.spec.run_id, **p.spec.to_dict(), "state": state(p)} for p in plan],
                          indent=2, default=str))
         return
+    from vidbench.axes import AXES
+
     table = Table(title=f"{prepared.suite.name}: {len(plan)} runs → {prepared.output}")
-    for col in ("run_id", "model", "args", "dataset", "px", "T", "stride", "batch", "device", "precision",
-                "compile", "state"):
+    for col in ("run_id", "model", "args", "dataset", *(a.short for a in AXES), "state"):
         table.add_column(col)
     for p in plan:
         s = p.spec
         table.add_row(s.run_id, s.model, json.dumps(s.model_args) if s.model_args else "", s.dataset,
-                      s.resolution_label, str(s.clip_length), str(s.frame_stride), str(s.batch_size), s.device,
-                      s.precision, "yes" if s.compile else "no", state(p))
+                      *(a.cell(getattr(s, a.name)) for a in AXES), state(p))
     out.print(table)
 
 

@@ -1,4 +1,4 @@
-"""Errors a user can cause, each mapped to the exit code the CLI returns (DESIGN.md §1)."""
+"""Errors a user can cause, each mapped to the exit code the CLI returns (README.md, "Exit codes"; ARCHITECTURE.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Video dataset items end to end: decoded frames, views, unreadable files, loaders, evaluation,
+"""Video dataset items end to end: decoded frames, views, unreadable files, loaders,
 input-pipeline throughput and `check_videos`."""
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from tests.data.conftest import LEVEL_STEP
 from vidbench.data import create_dataset
 from vidbench.data.check import check_videos
 from vidbench.data.errors import CorruptVideoError
-from vidbench.data.evaluate import evaluate_views
 from vidbench.data.loader import collate_videos, make_loader, measure_data_throughput, resolve_num_workers
 from vidbench.data.video import data_detail, skipped_videos
 from vidbench.errors import UsageError
@@ -184,44 +183,6 @@ def test_on_corrupt_fail_raises_naming_the_file(split_tree, workers):
 def test_skipped_videos_is_none_for_datasets_that_do_not_decode():
     splits = create_dataset("random", clip_length=2, resolution=(8, 8), train_size=2, val_size=2)
     assert skipped_videos(splits) is None and data_detail(splits) is None
-
-
-# -- evaluation -----------------------------------------------------------------------------------
-class ChannelMeans(torch.nn.Module):
-    """Logits = each channel's mean: the test decides what every view predicts."""
-
-    def forward(self, x):
-        return x.mean((2, 3, 4))
-
-
-def views_of(logits: list[list[float]]) -> torch.Tensor:
-    return torch.stack([torch.tensor(v, dtype=torch.float32).view(3, 1, 1, 1).expand(3, 2, 4, 4) for v in logits])
-
-
-def test_evaluate_views_scores_clips_and_videos():
-    video0 = views_of([[1, 0, 0], [1, 0, 0], [0, 0, 1.5]])  # label 0: clips 2/3 right, mean right
-    video1 = views_of([[0, 1, 0], [0, 0, 1], [0, 0, 1]])  # label 2: clips 2/3 right, mean right
-    video2 = views_of([[0, 1, 0], [2, 0, 0], [2, 0, 0]])  # label 1: clips 1/3 right, mean wrong
-    loader = [(torch.stack([video0, video1]), torch.tensor([0, 2])), (video2[None], torch.tensor([1]))]
-    acc = evaluate_views(ChannelMeans(), loader, 3, "cpu", "fp32")
-    assert acc.samples == 3 and acc.clips == 9
-    assert acc.clip_top1 == pytest.approx(100 * 5 / 9)
-    assert acc.video_top1 == pytest.approx(100 * 2 / 3)
-    assert acc.video_top5 is None
-
-
-def test_evaluate_views_on_single_clips_equals_plain_accuracy():
-    clips = views_of([[1, 0, 0], [0, 1, 0], [0, 1, 0]])
-    acc = evaluate_views(ChannelMeans(), [(clips, torch.tensor([0, 1, 2]))], 3, "cpu", "fp32")
-    assert acc.clip_top1 == acc.video_top1 == pytest.approx(200 / 3) and acc.clips == acc.samples == 3
-
-
-def test_evaluate_views_over_a_multi_view_loader(folder_tree):
-    splits = folder(folder_tree, clip_length=2, resolution=(16, 16), test_clips=2, test_crops=2)
-    model = torch.nn.Sequential(torch.nn.AdaptiveAvgPool3d(1), torch.nn.Flatten(), torch.nn.Linear(3, 3))
-    acc = evaluate_views(model, make_loader(splits.val, 2, num_workers=0), splits.num_classes, "cpu", "fp32")
-    assert acc.samples == len(splits.val) and acc.clips == 4 * len(splits.val)
-    assert 0 <= acc.clip_top1 <= 100 and 0 <= acc.video_top1 <= 100
 
 
 # -- throughput -----------------------------------------------------------------------------------

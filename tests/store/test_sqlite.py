@@ -119,7 +119,7 @@ def test_run_result_rejects_unknown_status_and_metrics():
 
 
 def test_contract_columns():
-    # DESIGN.md §1: the columns `vidbench results --format csv` has at least.
+    # The contract (README.md, "What each metric measures"): the columns `vidbench results --format csv` has at least.
     contract = ("run_id model family arch model_args dataset resolution clip_length frame_stride batch_size device "
                 "precision compile status error params gmacs gflops peak_mem_mb latency_ms_p50 latency_ms_p90 "
                 "throughput_clips_s train_throughput_clips_s train_peak_mem_mb top1 top5 duration_s").split()

@@ -1,4 +1,4 @@
-"""The suite schema: unknown keys and bad values are one-line SuiteErrors naming the key (DESIGN.md §1)."""
+"""The suite schema: unknown keys and bad values are one-line SuiteErrors naming the key."""
 
 from __future__ import annotations
 

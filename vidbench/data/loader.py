@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
+from vidbench.devices import device_ops
+
 MAX_DEFAULT_WORKERS = 8
 
 
@@ -109,7 +111,7 @@ def make_loader(dataset: Dataset, batch_size: int, *, shuffle: bool = False, num
     if workers > 0:
         extra = {"persistent_workers": True, "worker_init_fn": seed_worker, "prefetch_factor": prefetch_factor or 2}
     return VideoLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=workers,
-                       collate_fn=collate_videos, pin_memory=torch.device(device).type == "cuda",
+                       collate_fn=collate_videos, pin_memory=device_ops(device).pin_memory,
                        generator=torch.Generator().manual_seed(seed), drop_last=drop_last, **extra)
 
 

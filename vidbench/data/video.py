@@ -4,7 +4,8 @@ Items:
 - training split: `(clip, label)`, clip float (C, T, H, W);
 - validation split with one view (`test_clips` × `test_crops` = 1): the same;
 - validation split with V > 1 views: `(views, label)`, views float (V, C, T, H, W), clip-major
-  (the `test_crops` crops of temporal clip 0, then of clip 1, ...). `evaluate_views` averages them.
+  (the `test_crops` crops of temporal clip 0, then of clip 1, ...). `evaluate_views` (measure/views.py)
+  averages them.
 
 A DataLoader batch is read through `__getitems__`: its clips are normalised straight into one batch
 tensor, which `collate_videos` passes on as it is (no stacking copy).

@@ -16,10 +16,9 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
-from vidbench.measure.precision import autocast
-from vidbench.measure.timing import synchronize
+from vidbench.devices import MIB, device_ops
 
-MIB = 2**20
+__all__ = ["MIB", "TensorPeakTracker", "module_tensors", "peak_memory_bytes"]
 
 
 class TensorPeakTracker(TorchDispatchMode):
@@ -72,26 +71,15 @@ def module_tensors(module: torch.nn.Module) -> list[torch.Tensor]:
 
 
 def peak_memory_bytes(fn: Callable[[], object], device: torch.device, resident: Iterable[torch.Tensor]) -> int:
-    """Peak bytes of tensors alive while `fn` runs, counting the `resident` ones (weights, inputs)."""
-    if device.type == "cuda":
-        synchronize(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        fn()
-        synchronize(device)
-        return int(torch.cuda.max_memory_allocated(device))
+    """Peak bytes of tensors alive while `fn` runs, counting the `resident` ones (weights, inputs): the
+    device allocator's own peak where it keeps one, else the live-tensor tracker."""
+    ops = device_ops(device)
+    peak = ops.allocator_peak_bytes(fn)
+    if peak is not None:
+        return peak
     tracker = TensorPeakTracker()
     tracker.track_all(resident)
     with tracker:
         fn()
+    ops.synchronize()
     return tracker.peak
-
-
-def warm_cuda_libraries(device: torch.device, precision: str) -> None:
-    """Create cuBLAS's handles and workspaces (one per thread: forward and autograd's backward; 32 MiB each
-    on Hopper) before anything is measured. A warm worker keeps them, so otherwise the first run on a
-    device would count them in its peak and the runs after it would not."""
-    weight = torch.randn(64, 64, device=device, requires_grad=True)
-    for mode in dict.fromkeys(("fp32", precision)):
-        with autocast(device, mode):
-            (weight @ weight).sum().backward()
-    synchronize(device)

@@ -1,8 +1,8 @@
 """Device-synchronised timing of a callable: warm-up until stable, then time-based repeats with a floor.
 
 Each timed call is bracketed by a device synchronisation, so the wall-clock interval covers the work
-and not just its launch. On CUDA each call is also timed by a pair of CUDA events recorded on the
-stream around it: the device's own view of the same interval, kept beside the wall clock.
+and not just its launch. On a GPU (CUDA, MPS) each call is also timed by a pair of device events recorded
+around it: the device's own view of the same interval, kept beside the wall clock.
 """
 
 from __future__ import annotations
@@ -13,20 +13,21 @@ from typing import Callable
 
 import torch
 
+from vidbench.devices import device_ops
+
 MAX_WARMUP_FACTOR = 20  # warm-up never runs more than this many times its minimum count…
 MAX_WARMUP_S = 60.0  # …nor longer than this
 
 
 def synchronize(device: torch.device) -> None:
     """Wait for queued kernels, so a wall-clock interval covers the work and not just its launch."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+    device_ops(device).synchronize()
 
 
 @dataclass
 class Timing:
     samples: list[float]  # wall-clock seconds per call, synchronised
-    device_samples: list[float] | None  # CUDA-event seconds per call (CUDA only)
+    device_samples: list[float] | None  # device-event seconds per call (GPUs only)
     warmup_calls: int
     warmup_s: float
 
@@ -43,6 +44,7 @@ def measure_calls(fn: Callable[[], object], device: torch.device, warmup: int = 
                   warmup_s: float = 0.0, min_time_s: float = 0.0) -> Timing:
     """Warm up for at least `warmup` calls and `warmup_s` seconds, and until the last calls agree; then
     time at least `repeats` calls, and keep going until `min_time_s` seconds of samples are collected."""
+    ops = device_ops(device)
     warm: list[float] = []
     began = time.perf_counter()
     while True:
@@ -53,27 +55,25 @@ def measure_calls(fn: Callable[[], object], device: torch.device, warmup: int = 
             break
         start = time.perf_counter()
         fn()
-        synchronize(device)
+        ops.synchronize()
         warm.append(time.perf_counter() - start)
     warmup_elapsed = time.perf_counter() - began
 
-    use_events = device.type == "cuda"
+    use_events = ops.has_event_timer
     samples: list[float] = []
     events = []
     while len(samples) < repeats or sum(samples) < min_time_s:
-        if use_events:
-            begin_event = torch.cuda.Event(enable_timing=True)
-            end_event = torch.cuda.Event(enable_timing=True)
-        synchronize(device)
+        pair = ops.event_pair() if use_events else None
+        ops.synchronize()
         start = time.perf_counter()
-        if use_events:
-            begin_event.record()
+        if pair:
+            pair[0].record()
         fn()
-        if use_events:
-            end_event.record()
-        synchronize(device)
+        if pair:
+            pair[1].record()
+        ops.synchronize()
         samples.append(time.perf_counter() - start)
-        if use_events:
-            events.append((begin_event, end_event))
+        if pair:
+            events.append(pair)
     device_samples = [b.elapsed_time(e) / 1e3 for b, e in events] if use_events else None
     return Timing(samples, device_samples, len(warm), warmup_elapsed)

@@ -9,10 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
+from vidbench.axes import NEUTRAL_TRAIN, OPTIMIZERS
+from vidbench.devices import device_ops
 from vidbench.measure.precision import autocast
-from vidbench.suite.spec import NEUTRAL_TRAIN
-
-OPTIMIZERS = ("adamw", "adam", "sgd")
 
 
 def make_optimizer(params: Iterable[torch.nn.Parameter], train: dict[str, Any]) -> torch.optim.Optimizer:
@@ -56,7 +55,7 @@ def make_scheduler(optimizer: torch.optim.Optimizer, train: dict[str, Any],
 def make_train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, device: torch.device,
                     precision: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """A function doing forward + backward + optimizer step on one batch; returns the loss."""
-    scaler = torch.amp.GradScaler(device.type) if precision == "fp16" and device.type == "cuda" else None
+    scaler = device_ops(device).grad_scaler(precision)
 
     def step(clips: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         optimizer.zero_grad(set_to_none=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from vidbench.axes import AXIS_NAMES, setting_label
 from vidbench.report.frame import SHORT_UNITS
 
 FAMILY_LABELS = {"cnn": "CNN", "cnn_rnn": "CNN+RNN", "transformer": "transformer"}
@@ -25,7 +26,6 @@ SCALING_AXES = {"clip_length": "T", "side": "px"}  # frame column → symbol in 
 _AXIS_SETTING = {"clip_length": "clip_length", "side": "resolution"}
 # Recommendation budgets and floors: nearest-rank percentiles of the values observed in the group.
 PERCENTILES = (25, 50, 75, 100)
-SETTING_LABELS = {"resolution": "{}px", "clip_length": "T{}", "batch_size": "bs{}", "frame_stride": "stride {}"}
 
 
 def ok_runs(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
@@ -46,24 +46,13 @@ def varying_settings(frame: pd.DataFrame) -> list[str]:
         for k, v in setting.items():
             values.setdefault(k, set()).add(json.dumps(v, sort_keys=True, default=str))
     missing = {k for k in values if any(k not in s for s in frame["setting"])}
-    order = ["resolution", "clip_length", "frame_stride", "batch_size", "precision", "compile"]
+    order = list(AXIS_NAMES)
     keys = [k for k in values if len(values[k]) > 1 or k in missing]
     return sorted(keys, key=lambda k: (order.index(k) if k in order else len(order), k))
 
 
 def setting_text(setting: dict, keys: list[str]) -> str:
-    parts = []
-    for k in keys:
-        v = setting.get(k)
-        if k == "compile":
-            parts.append("compiled" if v else "eager")
-        elif k == "precision":
-            parts.append(str(v))
-        elif k in SETTING_LABELS:
-            parts.append(SETTING_LABELS[k].format(v))
-        else:
-            parts.append(f"{k.split('.')[-1] if k.startswith('train.') else k}={v}")
-    return " ".join(parts)
+    return " ".join(setting_label(k, setting.get(k)) for k in keys)
 
 
 def run_labels(frame: pd.DataFrame) -> pd.Series:

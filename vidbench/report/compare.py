@@ -13,23 +13,20 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
 import pandas as pd
 
 from vidbench.report.frame import UNITS, load_run_folder, resolution_side
 from vidbench.report.tables import Column, cells, format_value
-from vidbench.store.record import METRIC_COLUMNS, RESULT_COLUMNS
+from vidbench.report.templating import templates
+from vidbench.metrics import COMPARED_COLUMNS, HIGHER_IS_BETTER, LOWER_IS_BETTER  # noqa: F401 (re-exported)
+from vidbench.store.record import FAILED_STATUSES
 
-HIGHER_IS_BETTER = {"throughput_clips_s", "train_throughput_clips_s", "top1", "top5", "throughput_frames_s",
-                    "train_throughput_frames_s", "tflops_achieved", "mfu", "train_tflops_achieved", "train_mfu"}
-LOWER_IS_BETTER = {"params", "gmacs", "gflops", "peak_mem_mb", "latency_ms_p50", "latency_ms_p90", "train_peak_mem_mb",
-                   "latency_ms_p99", "train_gmacs", "peak_mem_reserved_mb", "rss_peak_mb", "compile_s"}
-# Every compared metric has a direction: the contract's first, then the stored extras that have one.
-COMPARED = (*METRIC_COLUMNS, *(c for c in RESULT_COLUMNS if c not in METRIC_COLUMNS
-                               and c in HIGHER_IS_BETTER | LOWER_IS_BETTER))
+# Directions and the compared columns (every stored figure with a direction, in report order) come from
+# the metric table; a column without one is never compared, for the reason the table gives.
+COMPARED = COMPARED_COLUMNS
 KEY_COLUMNS = ("run_id", "model", "model_args", "dataset", "resolution", "clip_length", "batch_size", "device",
                "precision")
-FAILED = ("failed", "oom", "timeout", "crashed")
+FAILED = tuple(sorted(FAILED_STATUSES))
 
 
 def higher_is_better(metric: str) -> bool:
@@ -122,9 +119,7 @@ DISPLAY_COLUMNS = ["model", "args", "dataset", "resolution", "clip_length", "bat
 
 def render_html(result: Comparison, folder_a: str | Path, folder_b: str | Path) -> str:
     """A self-contained HTML page of the comparison (sortable; regressions highlighted)."""
-    env = jinja2.Environment(loader=jinja2.PackageLoader("vidbench.report", "templates"),
-                             autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True,
-                             lstrip_blocks=True)
+    env = templates()
     shown = display_rows(result)
     columns = [Column("model", "model"), Column("args", "args"), Column("dataset", "dataset"),
                Column("resolution", "px"), Column("clip_length", "T"), Column("batch_size", "batch"),

@@ -8,33 +8,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from vidbench.axes import ALWAYS, AXES, AXIS_NAMES, NEUTRAL_TRAIN
 from vidbench.errors import UsageError
+from vidbench.metrics import COLUMNS_BY_NAME, header, short_header
 from vidbench.store.record import RESULT_COLUMNS
 from vidbench.store.sqlite import STORE_NAME, ResultStore
-from vidbench.suite.spec import NEUTRAL_TRAIN
 
-UNITS = {
-    "params": "params", "gmacs": "GMACs (1 clip, multiply-accumulates)", "gflops": "GFLOPs (= 2 × GMACs)",
-    "peak_mem_mb": "peak mem (MiB, inference)", "latency_ms_p50": "latency p50 (ms/batch)",
-    "latency_ms_p90": "latency p90 (ms/batch)", "throughput_clips_s": "throughput (clips/s)",
-    "train_throughput_clips_s": "train throughput (clips/s)", "train_peak_mem_mb": "peak mem (MiB, train step)",
-    "top1": "top-1 (%)", "top5": "top-5 (%)", "duration_s": "duration (s)",
-    "resolution": "px (crop)", "clip_length": "T (frames)", "frame_stride": "stride (frames)",
-    "batch_size": "batch (clips)",
-    # Columns beyond the contract, where the store has them.
-    "latency_ms_p99": "latency p99 (ms/batch)", "throughput_frames_s": "throughput (frames/s)",
-    "train_throughput_frames_s": "train throughput (frames/s)", "train_gmacs": "train GMACs (fwd + bwd, 1 clip)",
-    "peak_mem_reserved_mb": "reserved mem (MiB, CUDA)", "rss_peak_mb": "RSS peak (MiB, worker process)",
-    "tflops_achieved": "TFLOP/s achieved", "mfu": "MFU", "train_tflops_achieved": "train TFLOP/s achieved",
-    "train_mfu": "train MFU", "compile_s": "compile (s)", "unstable": "unstable timing",
-}
+# Headers of every stored figure and axis (vidbench.metrics, vidbench.axes), and of the run's duration.
+UNITS = {c: header(c) for c in (*COLUMNS_BY_NAME, *AXIS_NAMES, "duration_s")}
 # Short names of the same quantities, for plot axes and table headers where space is tight.
-SHORT_UNITS = {
-    "gmacs": "GMACs", "gflops": "GFLOPs", "peak_mem_mb": "peak mem (MiB)", "latency_ms_p50": "latency p50 (ms)",
-    "latency_ms_p90": "latency p90 (ms)", "throughput_clips_s": "throughput (clips/s)",
-    "train_throughput_clips_s": "train throughput (clips/s)", "train_peak_mem_mb": "train peak mem (MiB)",
-    "top1": "top-1 (%)", "top5": "top-5 (%)", "params": "params",
-}
+SHORT_UNITS = {c: short_header(c) for c in COLUMNS_BY_NAME}
+# Axes added after stores were written, at the value runs stored before them ran with.
+LATE_AXES = {a.name: a.left_out_at for a in AXES if a.left_out_at is not ALWAYS}
 # Spec fields that name what was run rather than a setting of it (they are columns of their own).
 _NOT_SETTINGS = {"model", "model_args", "dataset", "device", "family", "arch", "metrics"}
 
@@ -89,7 +74,8 @@ def _setting(spec: dict | None, resolution: str, batch_size) -> dict:
     """Every setting of a run besides model, dataset and device, flattened ('train.lr'): what the
     scaling fits hold fixed, what device comparisons match on, what labels a run among its peers."""
     flat: dict = {}
-    for key, value in (spec or {}).items():
+    spec = {**LATE_AXES, **(spec or {})}  # runs stored before an axis existed ran at its neutral value
+    for key, value in spec.items():
         if key in _NOT_SETTINGS:
             continue
         if key == "train":  # runs stored before a train key existed trained at its neutral value

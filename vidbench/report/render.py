@@ -12,24 +12,25 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jinja2
 import matplotlib.pyplot as plt
 import pandas as pd
 import yaml
 
+from vidbench.axes import AXES, AXIS_NAMES
 from vidbench.report import analysis
 from vidbench.report.frame import SHORT_UNITS, UNITS, RunFolder, load_run_folder
 from vidbench.report.plots import Plot, build_figures
 from vidbench.report.tables import Column, cells, markdown_columns
+from vidbench.report.templating import templates
 
 FORMATS = ("html", "md")
 TABLE_COLUMNS = (
-    "model", "family", "arch", "args", "dataset", "resolution", "clip_length", "frame_stride",
-    "batch_size", "device", "precision", "compile", "channels_last", "status", "params", "gmacs", "gflops",
-    "peak_mem_mb",
+    "model", "family", "arch", "args", "dataset", *AXIS_NAMES, "status", "params", "gmacs", "gflops", "peak_mem_mb",
     "train_peak_mem_mb", "latency_ms_p50", "latency_ms_p90", "throughput_clips_s", "train_throughput_clips_s",
     "top1", "top5", "duration_s", "run_id",
 )
+# Axes beyond the contract show only where a run holds a value (stores from before them hold none).
+_OPTIONAL = {a.name for a in AXES if not a.contract}
 MD_COLUMNS = (
     "variant", "family", "dataset", "resolution", "clip_length", "batch_size", "device", "status", "params",
     "gmacs", "peak_mem_mb", "latency_ms_p50", "throughput_clips_s", "train_throughput_clips_s", "top1",
@@ -89,7 +90,7 @@ PROBLEM_COLUMNS = [Column("variant", "model"), Column("dataset", "dataset"), Col
 def run_columns(frame: pd.DataFrame) -> list[Column]:
     """The runs table: the contract's columns, then any other stored column that holds a value."""
     extra = [c for c in frame.columns if c not in TABLE_COLUMNS and c not in NOT_SHOWN and frame[c].notna().any()]
-    cols = [c for c in TABLE_COLUMNS if c in frame.columns and (c != "channels_last" or frame[c].notna().any())]
+    cols = [c for c in TABLE_COLUMNS if c in frame.columns and (c not in _OPTIONAL or frame[c].notna().any())]
     return [Column(c, header(c), sort="side" if c == "resolution" else None) for c in cols + extra]
 
 
@@ -274,9 +275,7 @@ def _table(frame: pd.DataFrame, columns: list[Column]) -> dict:
 
 def render_html(report: Report) -> str:
     run = report.run
-    env = jinja2.Environment(loader=jinja2.PackageLoader("vidbench.report", "templates"),
-                             autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True,
-                             lstrip_blocks=True)
+    env = templates()
     frame = report.runs
     runs = _table(frame, run_columns(frame))
     attrs = [{f: str(frame[f].iloc[i]) for f in FILTERS} for i in range(len(frame))]

@@ -6,10 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
-from vidbench.store.record import RunResult
+from vidbench.store.record import FAILED_STATUSES, RunResult
 from vidbench.suite.spec import RunSpec
-
-FAILED_STATUSES = {"failed", "oom", "timeout", "crashed"}
 
 
 def run_with_oom_retries(run: Callable[[RunSpec], RunResult], restart: Callable[[], None], spec: RunSpec,

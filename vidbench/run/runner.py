@@ -10,18 +10,19 @@ from typing import Any, Callable
 
 import torch
 
+from vidbench.backends import backend_for
+from vidbench.backends.eager import to_channels_last
 from vidbench.data import create_dataset, dataset_info
-from vidbench.data.evaluate import evaluate_views
 from vidbench.data.loader import make_loader, measure_data_throughput
 from vidbench.data.video import data_detail, skipped_videos
+from vidbench.devices import device_ops
 from vidbench.measure.accuracy import evaluate
 from vidbench.measure.flops import profile_model
-from vidbench.measure.memory import MIB, module_tensors, peak_memory_bytes, warm_cuda_libraries
-from vidbench.measure.peaks import blended_peak_tflops
-from vidbench.measure.precision import autocast
+from vidbench.measure.memory import MIB, module_tensors
 from vidbench.measure.stats import Stats
-from vidbench.measure.timing import measure_calls, synchronize
-from vidbench.measure.training import make_optimizer, make_train_step, train_epochs
+from vidbench.measure.timing import measure_calls
+from vidbench.measure.training import make_optimizer, train_epochs
+from vidbench.measure.views import evaluate_views
 from vidbench.models import create_model, model_info
 from vidbench.run.env import environment
 from vidbench.store.record import RunResult
@@ -61,21 +62,20 @@ def rss_peak_mib() -> float:
     return peak / (MIB if sys.platform == "darwin" else 1024)
 
 
-def to_channels_last(model: torch.nn.Module) -> None:
-    """channels_last_3d for 5-D weights (3D convs), channels_last for 4-D ones (the 2D convs of per-frame
-    models); `Module.to(memory_format=...)` would refuse a model that mixes ranks."""
-    formats = {5: torch.channels_last_3d, 4: torch.channels_last}
-    for param in model.parameters():
-        if param.dim() in formats:
-            param.data = param.data.contiguous(memory_format=formats[param.dim()])
+__all__ = ["Measurement", "execute", "is_out_of_memory", "rss_peak_mib", "to_channels_last"]
 
 
 class Measurement:
-    """The measurements of one run, each in its own method, each on a freshly seeded model."""
+    """The measurements of one run, each in its own method, each on a freshly seeded model. It decides what
+    is measured and in which order; the run's backend (`vidbench.backends`) decides how the model is
+    prepared, called and trained, and the device's operations (`vidbench.devices`) how it is synchronised
+    and probed."""
 
     def __init__(self, spec: RunSpec):
         self.spec = spec
         self.device = torch.device(spec.device)
+        self.backend = backend_for(spec)
+        self.ops = device_ops(self.device)
         self.wanted = set(spec.metrics)
         self.metrics: dict[str, Any] = {}
         self.detail: dict[str, Any] = {"threads": torch.get_num_threads()}
@@ -94,11 +94,11 @@ class Measurement:
         return args
 
     def run(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        if self.device.type == "cuda":
-            warm_cuda_libraries(self.device, self.spec.precision)
-            self.detail["baseline_mem_mb"] = torch.cuda.memory_allocated(self.device) / MIB
-        if self.wanted & {"params", "flops"} or self.device.type == "cuda":
-            self.cost()  # on a GPU the MACs also give achieved TFLOP/s and MFU
+        baseline = self.ops.warm_up(self.spec.precision)
+        if baseline is not None:
+            self.detail["baseline_mem_mb"] = baseline
+        if self.wanted & {"params", "flops"} or self.ops.has_peak_tflops:
+            self.cost()  # where the device has a known peak, the MACs also give achieved TFLOP/s and MFU
         if self.batch_size is None:
             self.batch_size = self.find_max_batch()
             self.detail["batch_size_run"] = self.batch_size
@@ -112,18 +112,16 @@ class Measurement:
         if "accuracy" in self.wanted:
             self.accuracy()
         self.data_record()
-        if "memory" in self.wanted and self.device.type == "cpu":
+        if "memory" in self.wanted and not self.ops.has_allocator_peak:
             self.metrics["rss_peak_mb"] = rss_peak_mib()
         return self.metrics, self.detail
 
     # -- helpers -------------------------------------------------------------------------------
     def model(self) -> torch.nn.Module:
+        """A freshly seeded model, prepared by the run's backend."""
         torch.manual_seed(self.spec.seed)
         model = create_model(self.spec.model, num_classes=self.data.num_classes, **self.spec.model_args)
-        model = model.to(self.device)
-        if self.spec.channels_last:
-            to_channels_last(model)
-        return torch.compile(model) if self.spec.compile else model
+        return self.backend.prepare(model, self.spec)
 
     def random_batch(self, batch_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         g = torch.Generator().manual_seed(self.spec.seed)
@@ -150,7 +148,8 @@ class Measurement:
         """Achieved TFLOP/s of the forward (or training step) and, on a GPU with a known peak, model FLOPs
         utilisation against the peak of where the FLOPs run (convolutions and matmuls have separate TF32
         switches)."""
-        if self.profile is None or self.device.type != "cuda":
+        ops = device_ops(self.device)
+        if self.profile is None or not ops.has_peak_tflops:
             return
         p = self.profile
         macs, conv_share, prefix = (p.train_macs, p.train_conv_share, "train_") if train else (p.macs, p.conv_share, "")
@@ -158,9 +157,7 @@ class Measurement:
             return
         tflops = 2 * macs * clips_per_s / 1e12
         self.metrics[f"{prefix}tflops_achieved"] = tflops
-        name = torch.cuda.get_device_name(self.device)
-        peak = blended_peak_tflops(name, self.spec.precision, conv_share or 0.0, torch.backends.cudnn.allow_tf32,
-                                   torch.backends.cuda.matmul.allow_tf32)
+        peak = ops.peak_tflops(self.spec.precision, conv_share or 0.0)
         if peak:
             self.metrics[f"{prefix}mfu"] = tflops / peak
             self.detail[f"{prefix}mfu_peak_tflops"] = peak
@@ -183,7 +180,7 @@ class Measurement:
         training = bool(self.wanted & {"train_throughput", "accuracy"})
         model = self.model().train(training)
         optimizer = make_optimizer(model.parameters(), self.spec.train) if training else None
-        step = make_train_step(model, optimizer, self.device, self.spec.precision) if training else None
+        step = self.backend.train_step(model, optimizer, self.spec) if training else None
 
         def fits(b: int) -> bool:
             clips, labels = self.random_batch(b)
@@ -191,9 +188,8 @@ class Measurement:
                 if training:
                     step(clips, labels)
                 else:
-                    with torch.no_grad(), autocast(self.device, self.spec.precision):
-                        model(clips)
-                synchronize(self.device)
+                    self.backend.forward(model, clips, self.spec)()
+                self.backend.sync(self.spec)
                 return True
             except Exception as e:
                 if not is_out_of_memory(e):
@@ -201,8 +197,7 @@ class Measurement:
                 return False
             finally:
                 del clips, labels
-                if self.device.type == "cuda":
-                    torch.cuda.empty_cache()
+                self.ops.release_cached()
 
         cap = int(self.spec.benchmark.get("auto_batch_max", 256))
         good, bad = 0, None
@@ -222,23 +217,20 @@ class Measurement:
     def inference(self) -> None:
         model = self.model().eval()
         clips, _ = self.random_batch()
-
-        def forward():
-            with torch.no_grad(), autocast(self.device, self.spec.precision):
-                return model(clips)
-
+        forward = self.backend.forward(model, clips, self.spec)
         started = time.perf_counter()
         forward()  # first call: lazy initialisation, cuDNN autotuning, compilation
-        synchronize(self.device)
+        self.backend.sync(self.spec)
         first = time.perf_counter() - started
         self.detail["first_call_s"] = first
         if self.spec.compile:
             self.metrics["compile_s"] = first
         if "memory" in self.wanted:
-            peak = peak_memory_bytes(forward, self.device, [*module_tensors(model), clips])
+            peak = self.backend.peak_memory(forward, self.spec, [*module_tensors(model), clips])
             self.metrics["peak_mem_mb"] = peak / MIB
-            if self.device.type == "cuda":
-                self.metrics["peak_mem_reserved_mb"] = torch.cuda.max_memory_reserved(self.device) / MIB
+            reserved = self.ops.reserved_peak_mb()
+            if reserved is not None:
+                self.metrics["peak_mem_reserved_mb"] = reserved
         if self.wanted & {"latency", "throughput"}:
             stats = self.timed(forward, "inference_s")
             if "latency" in self.wanted:
@@ -255,13 +247,13 @@ class Measurement:
     def training_step(self) -> None:
         model = self.model().train()
         optimizer = make_optimizer(model.parameters(), self.spec.train)
-        step = make_train_step(model, optimizer, self.device, self.spec.precision)
+        step = self.backend.train_step(model, optimizer, self.spec)
         clips, labels = self.random_batch()
         step(clips, labels)  # creates the optimizer state, which a steady-state step holds
         if "memory" in self.wanted:
             state = [t for st in optimizer.state.values() for t in st.values() if isinstance(t, torch.Tensor)]
-            peak = peak_memory_bytes(lambda: step(clips, labels), self.device,
-                                     [*module_tensors(model), *state, clips, labels])
+            peak = self.backend.peak_memory(lambda: step(clips, labels), self.spec,
+                                            [*module_tensors(model), *state, clips, labels])
             self.metrics["train_peak_mem_mb"] = peak / MIB
         if "train_throughput" in self.wanted:
             stats = self.timed(lambda: step(clips, labels), "train_step_s")

@@ -5,25 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-STATUSES = ("ok", "failed", "oom", "timeout", "crashed", "skipped")
+from vidbench.axes import AXES
+from vidbench.metrics import CONTRACT_COLUMNS, EXTRA_COLUMNS
 
-# The contract's metric columns, in report order. Values are None when not asked for or not measurable.
-METRIC_COLUMNS = (
-    "params", "gmacs", "gflops", "peak_mem_mb", "latency_ms_p50", "latency_ms_p90", "throughput_clips_s",
-    "train_throughput_clips_s", "train_peak_mem_mb", "top1", "top5",
-)
-SPEC_COLUMNS = (
-    "model", "family", "arch", "model_args", "dataset", "dataset_args", "resolution", "clip_length",
-    "frame_stride", "batch_size", "device", "precision", "compile",
-)
-# Beyond the contract: how each figure was obtained, and figures derived from the same measurements.
-EXTRA_METRIC_COLUMNS = (
-    "latency_ms_p99", "throughput_frames_s", "train_throughput_frames_s", "train_gmacs", "peak_mem_reserved_mb",
-    "rss_peak_mb", "tflops_achieved", "mfu", "train_tflops_achieved", "train_mfu", "compile_s", "unstable",
-    "skipped_videos", "data_throughput_clips_s", "clip_top1",
-)
-RESULT_COLUMNS = ("run_id", *SPEC_COLUMNS, "status", "error", *METRIC_COLUMNS, "duration_s", "channels_last",
-                  *EXTRA_METRIC_COLUMNS)
+STATUSES = ("ok", "failed", "oom", "timeout", "crashed", "skipped")
+FAILED_STATUSES = frozenset({"failed", "oom", "timeout", "crashed"})  # the run did not finish; `--rerun-failed` reruns it
+
+# The contract's metric columns, in report order, then the figures beyond the contract (how each figure was
+# obtained, and figures derived from the same measurements). Values are None when not asked for or not
+# measurable. Declared in vidbench.metrics.
+METRIC_COLUMNS = CONTRACT_COLUMNS
+EXTRA_METRIC_COLUMNS = EXTRA_COLUMNS
+# What names a run: the model and dataset with their args, and the contract's axes (vidbench.axes).
+SPEC_COLUMNS = ("model", "family", "arch", "model_args", "dataset", "dataset_args",
+                *(a.name for a in AXES if a.contract))
+RESULT_COLUMNS = ("run_id", *SPEC_COLUMNS, "status", "error", *METRIC_COLUMNS, "duration_s",
+                  *(a.name for a in AXES if not a.contract), *EXTRA_METRIC_COLUMNS)
 
 
 @dataclass

@@ -17,18 +17,24 @@ from typing import Any, Collection, Iterable
 
 import orjson
 
-from vidbench.store.record import EXTRA_METRIC_COLUMNS, METRIC_COLUMNS, RESULT_COLUMNS, RunResult
+from vidbench.axes import AXES
+from vidbench.metrics import COLUMNS
+from vidbench.store.record import RESULT_COLUMNS, RunResult
 from vidbench.suite.spec import RunSpec, canonical_json
 
 SCHEMA_VERSION = 1
 STORE_NAME = "results.sqlite"
 _JSON_COLUMNS = ("model_args", "dataset_args")
+_SQL_TYPES = {"int": "INTEGER", "bool": "INTEGER", "float": "REAL", "text": "TEXT"}
 _COLUMN_TYPES = {
-    "clip_length": "INTEGER", "frame_stride": "INTEGER", "batch_size": "INTEGER", "compile": "INTEGER",
-    "params": "INTEGER", "run_id": "TEXT PRIMARY KEY",
-    **{c: "REAL" for c in (*METRIC_COLUMNS, *EXTRA_METRIC_COLUMNS) if c != "params"}, "duration_s": "REAL",
-    "channels_last": "INTEGER", "unstable": "INTEGER", "skipped_videos": "INTEGER",
+    "run_id": "TEXT PRIMARY KEY", "duration_s": "REAL",
+    **{a.name: _SQL_TYPES[a.kind] for a in AXES}, **{c.name: _SQL_TYPES[c.kind] for c in COLUMNS},
 }
+_BOOL_COLUMNS = tuple(c.name for c in (*AXES, *COLUMNS) if c.kind == "bool")
+# An axis column of a row stored before the axis existed reads as the value that run ran with.
+_AXIS_BEFORE = {a.name: a.to_column(RunSpec.__dataclass_fields__[a.name].default) for a in AXES
+                if not a.contract}
+_FIGURES = tuple(c.name for c in COLUMNS)
 _EXTRA_COLUMNS = ("suite", "finished_at", "spec_json", "detail_json", "env_json")
 _ALL_COLUMNS = (*RESULT_COLUMNS, *_EXTRA_COLUMNS)
 _INSERT = f"INSERT OR REPLACE INTO runs ({', '.join(_ALL_COLUMNS)}) VALUES ({', '.join(f':{c}' for c in _ALL_COLUMNS)})"
@@ -125,10 +131,12 @@ class ResultStore:
                 row = dict(zip(columns, values))
                 for col in parse:
                     row[col] = _load(row.pop(f"{col}_json"))
-                row["compile"] = bool(row["compile"])
-                row["channels_last"] = bool(row["channels_last"])
-                if row["unstable"] is not None:
-                    row["unstable"] = bool(row["unstable"])
+                for name, missing in _AXIS_BEFORE.items():  # rows stored before the axis existed
+                    if row.get(name) is None:
+                        row[name] = missing
+                for name in _BOOL_COLUMNS:  # SQLite keeps booleans as integers
+                    if row.get(name) is not None:
+                        row[name] = bool(row[name])
                 out.append(row)
         return out
 
@@ -159,14 +167,12 @@ def _row(spec: RunSpec, result: RunResult, suite: str, finished_at: str) -> dict
     return {
         "run_id": spec.run_id, "model": spec.model, "family": spec.family, "arch": spec.arch,
         "model_args": canonical_json(spec.model_args), "dataset": spec.dataset,
-        "dataset_args": canonical_json(spec.dataset_args), "resolution": spec.resolution_label,
-        "clip_length": spec.clip_length, "frame_stride": spec.frame_stride,
+        "dataset_args": canonical_json(spec.dataset_args),
+        **{a.name: a.to_column(getattr(spec, a.name)) for a in AXES},
         # After out-of-memory retries the figures belong to the smaller batch that ran.
         "batch_size": result.detail.get("batch_size_run", spec.batch_size),
-        "device": spec.device, "precision": spec.precision, "compile": int(spec.compile),
         "status": result.status, "error": result.error, "duration_s": result.duration_s,
-        "channels_last": int(spec.channels_last),
-        **{c: result.metrics.get(c) for c in (*METRIC_COLUMNS, *EXTRA_METRIC_COLUMNS)},
+        **{c: result.metrics.get(c) for c in _FIGURES},
         "suite": suite, "finished_at": finished_at,
         "spec_json": _dump(spec.to_dict(copy=False)), "detail_json": _dump(result.detail),
         "env_json": _dump(result.env),

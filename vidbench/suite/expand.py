@@ -6,16 +6,17 @@ import fnmatch
 import itertools
 from typing import Any, Iterator
 
+from vidbench.axes import AXES, EXCLUDE_KEYS, TRAIN_BY_NAME, resolution_label
+from vidbench.backends import backend_for
 from vidbench.data import dataset_info
 from vidbench.errors import RegistryError, SuiteError
 from vidbench.models import list_models, model_info
 from vidbench.models.weights import resolve_weights
 from vidbench.suite.schema import Entry, Suite
-from vidbench.suite.spec import RunSpec, resolution_label
+from vidbench.suite.spec import RunSpec
 
-AXIS_KEYS = ("model", "dataset", "resolution", "clip_length", "frame_stride", "batch_size", "device",
-             "precision", "compile", "channels_last")
-TRAIN_KEYS = ("epochs", "optimizer", "lr", "weight_decay", "momentum", "batch_size", "schedule", "warmup_epochs")
+AXIS_KEYS = EXCLUDE_KEYS
+TRAIN_KEYS = tuple(TRAIN_BY_NAME)
 
 
 def grid_product(grid: dict[str, list[Any]]) -> Iterator[dict[str, Any]]:
@@ -110,24 +111,26 @@ def expand_suite(suite: Suite) -> list[RunSpec]:
     models = _expand_models(suite.models)
     datasets = _expand_datasets(suite.datasets)
     train_grid = {k: getattr(suite.train, k) for k in TRAIN_KEYS}
+    axis_grid = {a.name: [a.to_spec(v) for v in suite.axis_values(a)] for a in AXES}
+    benchmark = suite.benchmark.model_dump()
     specs: dict[str, RunSpec] = {}
-    for (model, margs), (dataset, dargs), res, t, stride, bs, dev, prec, comp, cl, train in itertools.product(
-        models, datasets, suite.resolutions, suite.clip_lengths, suite.frame_strides, suite.batch_sizes,
-        suite.devices, suite.precisions, suite.compile, suite.channels_last, list(grid_product(train_grid)),
+    for (model, margs), (dataset, dargs), axes, train in itertools.product(
+        models, datasets, list(grid_product(axis_grid)), list(grid_product(train_grid)),
     ):
         info = model_info(model)
-        spec = RunSpec(
-            model=model, model_args=margs, dataset=dataset, dataset_args=dargs, resolution=tuple(res),
-            clip_length=t, frame_stride=stride, batch_size=bs, device=dev, precision=prec, compile=comp,
-            metrics=tuple(suite.metrics), train=train, benchmark=suite.benchmark.model_dump(), seed=suite.seed,
-            channels_last=cl, family=info.family, arch=info.arch,
-        )
+        spec = RunSpec(model=model, model_args=margs, dataset=dataset, dataset_args=dargs, **axes,
+                       metrics=tuple(suite.metrics), train=train, benchmark=dict(benchmark), seed=suite.seed,
+                       family=info.family, arch=info.arch)
         if excluded(spec, suite.exclude):
             continue
-        problem = info.input_limits(margs).violation(t, res[0], res[1])
+        args = f" {margs}" if margs else ""
+        problem = info.input_limits(margs).violation(spec.clip_length, *spec.resolution)
         if problem:
-            args = f" {margs}" if margs else ""
             raise SuiteError(f"model {model!r}{args}: {problem} (drop it from the grid or add an `exclude` rule)")
+        refusal = backend_for(spec).unsupported(spec)
+        if refusal:
+            raise SuiteError(f"model {model!r}{args} on {spec.device}: {refusal} "
+                             "(drop it from the grid or add an `exclude` rule)")
         specs.setdefault(spec.run_id, spec)  # settings no metric uses collapse into one run
     if not specs:
         raise SuiteError("the suite expands to no runs (every combination is excluded)")

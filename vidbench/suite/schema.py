@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import difflib
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, ValidationError, create_model
+from pydantic import AfterValidator, field_validator
 
+from vidbench.axes import AXES, TRAIN_KEYS, Axis
 from vidbench.errors import SuiteError
-from vidbench.suite.spec import NEUTRAL_TRAIN
+from vidbench.metrics import DEFAULT_MEASURES, MEASURE_NAMES
 
-METRICS = ("params", "flops", "memory", "latency", "throughput", "train_throughput", "accuracy", "data_throughput")
-Metric = Literal["params", "flops", "memory", "latency", "throughput", "train_throughput", "accuracy",
-                 "data_throughput"]
-Precision = Literal["fp32", "bf16", "fp16"]
-Optimizer = Literal["adamw", "adam", "sgd"]
-Schedule = Literal["constant", "cosine"]
-DEVICE_PATTERN = re.compile(r"^(cpu|cuda(:\d+)?|mps)$")
+METRICS = MEASURE_NAMES
+Metric = Literal[MEASURE_NAMES]
 
 
 def _as_list(value: Any) -> Any:
@@ -30,13 +26,17 @@ def _as_entry(value: Any) -> Any:
     return {"name": value} if isinstance(value, str) else value
 
 
-def _as_hw(value: Any) -> Any:
-    return [value, value] if isinstance(value, int) and not isinstance(value, bool) else value
+def _no_repeats(values: list[Any] | None) -> list[Any] | None:
+    seen = set()
+    for v in values or ():
+        if v in seen:
+            raise ValueError(f"{v!r} is listed twice")
+        seen.add(v)
+    return values
 
 
 OneOrMany = lambda item: Annotated[list[item], BeforeValidator(_as_list), Field(min_length=1)]  # noqa: E731
-Axis = lambda item: Annotated[list[item], Field(min_length=1)]  # noqa: E731
-Resolution = Annotated[tuple[PositiveInt, PositiveInt], BeforeValidator(_as_hw)]
+AxisList = lambda item: Annotated[list[item], Field(min_length=1), AfterValidator(_no_repeats)]  # noqa: E731
 
 
 class Strict(BaseModel):
@@ -62,17 +62,11 @@ class Entry(Strict):
 EntryList = Annotated[list[Annotated[Entry, BeforeValidator(_as_entry)]], Field(min_length=1)]
 
 
-class TrainConfig(Strict):
-    """Training for accuracy and train_throughput; a list value makes that key an ablation axis."""
-
-    epochs: OneOrMany(PositiveInt) = [1]
-    optimizer: OneOrMany(Optimizer) = ["adamw"]
-    lr: OneOrMany(Annotated[float, Field(gt=0)]) = [1e-3]
-    weight_decay: OneOrMany(Annotated[float, Field(ge=0)]) = [0.05]
-    momentum: OneOrMany(Annotated[float, Field(ge=0, lt=1)]) = [0.9]
-    batch_size: OneOrMany(PositiveInt) = [16]
-    schedule: OneOrMany(Schedule) = [NEUTRAL_TRAIN["schedule"]]
-    warmup_epochs: OneOrMany(Annotated[float, Field(ge=0, allow_inf_nan=False)]) = [NEUTRAL_TRAIN["warmup_epochs"]]
+TrainConfig = create_model(
+    "TrainConfig", __base__=Strict,
+    __doc__="Training for accuracy and train_throughput; a list value makes that key an ablation axis.",
+    **{k.name: (OneOrMany(k.item), [k.default]) for k in TRAIN_KEYS},
+)
 
 
 class BenchmarkConfig(Strict):
@@ -94,7 +88,7 @@ class Limits(Strict):
     max_consecutive_failures: Annotated[int, Field(ge=1)] | None = None
 
 
-class Suite(Strict):
+class _SuiteBase(Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     description: str = ""
     seed: int = 0
@@ -102,38 +96,27 @@ class Suite(Strict):
     plugins: list[str] = []
     models: EntryList
     datasets: EntryList = [Entry(name="random")]
-    resolutions: Axis(Resolution) = [(112, 112)]
-    clip_lengths: Axis(PositiveInt) = [16]
-    frame_strides: Axis(PositiveInt) = [1]
-    batch_sizes: Axis(PositiveInt | Literal["auto"]) = [1]
-    devices: Axis(str) = ["cpu"]
-    precisions: Axis(Precision) = ["fp32"]
-    compile: Axis(bool) = [False]
-    channels_last: Axis(bool) = [False]
-    metrics: Axis(Metric) = [m for m in METRICS if m != "data_throughput"]
+    metrics: AxisList(Metric) = list(DEFAULT_MEASURES)
     train: TrainConfig = TrainConfig()
     benchmark: BenchmarkConfig = BenchmarkConfig()
     exclude: list[dict[str, Any]] = []
     limits: Limits = Limits()
 
-    @field_validator("devices")
-    @classmethod
-    def _device_names(cls, devices: list[str]) -> list[str]:
-        for d in devices:
-            if not DEVICE_PATTERN.match(d):
-                raise ValueError(f"unknown device {d!r}; expected cpu, cuda, cuda:N or mps")
-        return devices
+    def axis_values(self, axis: Axis) -> list[Any]:
+        """The values the suite gives an axis: its list, else its default (or the one `default_from` value)."""
+        values = getattr(self, axis.suite_key)
+        if values is None:
+            values = [getattr(self, axis.default_from)]
+        return list(values)
 
-    @field_validator("resolutions", "clip_lengths", "frame_strides", "batch_sizes", "devices", "precisions",
-                     "compile", "channels_last", "metrics")
-    @classmethod
-    def _no_repeats(cls, values: list[Any]) -> list[Any]:
-        seen = set()
-        for v in values:
-            if v in seen:
-                raise ValueError(f"{v!r} is listed twice")
-            seen.add(v)
-        return values
+
+def _axis_field(axis: Axis) -> tuple[Any, Any]:
+    if axis.default_from:  # e.g. `seeds`, whose default is the suite's single `seed`
+        return AxisList(axis.item) | None, None
+    return AxisList(axis.item), list(axis.default)
+
+
+Suite = create_model("Suite", __base__=_SuiteBase, **{a.suite_key: _axis_field(a) for a in AXES})
 
 
 _SCHEMAS = (Suite, Entry, TrainConfig, BenchmarkConfig, Limits)

@@ -1,19 +1,24 @@
-"""RunSpec: one fully resolved run, with a stable id hashed from what determines its figures."""
+"""RunSpec: one fully resolved run, with a stable id hashed from what determines its figures.
+
+Its fields are the model and dataset with their args, one field per axis of `vidbench.axes.AXES`,
+the metrics asked for, and the train and benchmark blocks. The run id is the hash of `identity()`:
+settings no requested metric uses are left out of it, and so is an axis at the value it is left out
+at, so stored run ids never change when an axis or key is added.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, fields
 from functools import cached_property
 from typing import Any
 
-TIMED_METRICS = {"latency", "throughput", "train_throughput"}
-TRAINED_METRICS = {"accuracy", "train_throughput"}
-# Train keys added after stores were written, at the value that trains as before they existed: left out
-# of the identity at that value, so a suite that does not use them keeps its stored run ids.
-NEUTRAL_TRAIN = {"schedule": "constant", "warmup_epochs": 0.0}  # also the suite schema's defaults
+from vidbench.axes import AXES, ALWAYS, NEUTRAL_TRAIN, resolution_label, train_identity
+from vidbench.metrics import TIMED_MEASURES
 
+__all__ = ["NEUTRAL_TRAIN", "RunSpec", "canonical_json", "resolution_label"]
 
 # One encoder for every call: json.dumps with options builds a new one each time, and the store
 # encodes five values per run.
@@ -24,40 +29,26 @@ def canonical_json(value: Any) -> str:
     return _CANONICAL.encode(value)
 
 
-@dataclass(frozen=True)
-class RunSpec:
-    model: str
-    model_args: dict[str, Any]
-    dataset: str
-    dataset_args: dict[str, Any]
-    resolution: tuple[int, int]
-    clip_length: int
-    frame_stride: int
-    batch_size: int | str  # a number, or "auto": the largest that fits, found by the runner
-    device: str
-    precision: str
-    compile: bool
-    metrics: tuple[str, ...]
-    train: dict[str, Any]
-    benchmark: dict[str, Any]
-    seed: int
-    channels_last: bool = False
-    # Descriptive, not part of the identity:
-    family: str = field(default="", compare=False)
-    arch: str = field(default="", compare=False)
+class _RunSpecBase:
+    """The behaviour of RunSpec; its fields are declared from the axis table below."""
 
     def identity(self) -> dict[str, Any]:
         """Everything that changes a figure of this run. Train and benchmark settings are included only
-        when a metric uses them, so ablating the learning rate does not duplicate a speed-only run."""
+        where a metric uses them, so ablating the learning rate does not duplicate a speed-only run."""
         ident = self.to_dict(copy=False)
         del ident["family"], ident["arch"]
-        ident["metrics"] = sorted(self.metrics)
-        if not TRAINED_METRICS & set(self.metrics):
-            del ident["train"]
+        metrics = set(self.metrics)
+        ident["metrics"] = sorted(metrics)
+        train = train_identity(self.train, metrics)
+        if train:
+            ident["train"] = train
         else:
-            ident["train"] = {k: v for k, v in self.train.items() if k not in NEUTRAL_TRAIN or NEUTRAL_TRAIN[k] != v}
-        if not TIMED_METRICS & set(self.metrics):
+            del ident["train"]
+        if not TIMED_MEASURES & metrics:
             del ident["benchmark"]
+        for axis in AXES:
+            if not axis.in_identity(ident[axis.name]):
+                del ident[axis.name]
         return ident
 
     @cached_property
@@ -72,17 +63,38 @@ class RunSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunSpec":
+        """A stored spec; axes it predates take the value they are left out of the identity at."""
         data = dict(data)
-        data["resolution"] = tuple(data["resolution"])
         data["metrics"] = tuple(data["metrics"])
+        for axis in AXES:
+            if axis.name in data:
+                data[axis.name] = axis.to_spec(data[axis.name])
         return cls(**data)
+
+    def axis_value(self, name: str) -> Any:
+        return getattr(self, name)
 
     @property
     def resolution_label(self) -> str:
         return resolution_label(self.resolution)
 
 
-def resolution_label(resolution: tuple[int, int]) -> str:
-    """'112' for a square crop, '112x160' otherwise: how suites, exclude rules and reports write it."""
-    h, w = resolution
-    return str(h) if h == w else f"{h}x{w}"
+def _axis_field(axis) -> tuple:
+    """An axis's field, defaulting to the value it is left out of the identity at (what specs written before
+    the axis existed ran with), else to the suite's default."""
+    default = axis.to_spec(axis.default[0]) if axis.left_out_at is ALWAYS else axis.left_out_at
+    return (axis.name, Any, dataclasses.field(default=default))
+
+
+RunSpec = dataclasses.make_dataclass(
+    "RunSpec",
+    [("model", str), ("model_args", dict[str, Any]), ("dataset", str), ("dataset_args", dict[str, Any]),
+     ("metrics", tuple[str, ...]), ("train", dict[str, Any]), ("benchmark", dict[str, Any]), ("seed", int),
+     *(_axis_field(a) for a in AXES),
+     # Descriptive, not part of the identity:
+     ("family", str, dataclasses.field(default="", compare=False)),
+     ("arch", str, dataclasses.field(default="", compare=False))],
+    bases=(_RunSpecBase,), frozen=True,
+)
+RunSpec.__module__ = __name__  # pickled by workers and Ray: found here by name
+RunSpec.__doc__ = "One fully resolved run: model, dataset, one value per axis, metrics, train and benchmark."

@@ -12,6 +12,7 @@ from typing import Iterable
 
 import torch
 
+from vidbench.measure.accuracy import topk_correct
 from vidbench.measure.precision import autocast
 
 
@@ -22,10 +23,6 @@ class ViewAccuracy:
     video_top5: float | None  # None with 5 classes or fewer
     samples: int  # videos
     clips: int  # views scored (videos × views)
-
-
-def _correct(logits: torch.Tensor, labels: torch.Tensor, k: int) -> int:
-    return int((logits.topk(k, dim=1).indices == labels[:, None]).any(dim=1).sum())
 
 
 @torch.no_grad()
@@ -47,11 +44,11 @@ def evaluate_views(model: torch.nn.Module, loader: Iterable, num_classes: int, d
                 per_view.append(model(clips[:, v].to(device, non_blocking=True)).float())
         logits = torch.stack(per_view, 1)  # (B, V, K)
         b, v, k = logits.shape
-        clip_right += _correct(logits.reshape(b * v, k), labels.repeat_interleave(v), 1)
+        clip_right += topk_correct(logits.reshape(b * v, k), labels.repeat_interleave(v), 1)
         video = logits.mean(1)
-        video_right += _correct(video, labels, 1)
+        video_right += topk_correct(video, labels, 1)
         if num_classes > 5:
-            video_right5 += _correct(video, labels, 5)
+            video_right5 += topk_correct(video, labels, 5)
         videos += b
         clips_seen += b * v
     if videos == 0:

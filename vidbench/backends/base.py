@@ -1,0 +1,48 @@
+"""The backend seam: what the runner needs from an execution backend, and nothing about how it is done.
+
+The runner orchestrates a run (which measurements, in which order, on freshly seeded models); a backend
+turns a built eager model into something that runs: `prepare` converts it (compiles, exports),
+`forward` gives the timed inference call, `train_step` one optimisation step, `peak_memory` the memory
+probe and `sync` the device synchronisation that bounds every timed interval. `unsupported` refuses a
+combination at expansion, before any run, with a one-line reason.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+if TYPE_CHECKING:
+    import torch
+
+    from vidbench.suite.spec import RunSpec
+
+
+class Backend(ABC):
+    name: str
+
+    def unsupported(self, spec: "RunSpec") -> str | None:
+        """Why this backend cannot execute `spec` (a precision or device it does not serve), or None.
+        Called at expansion for every run; must not import torch or build anything."""
+        return None
+
+    @abstractmethod
+    def prepare(self, model: "torch.nn.Module", spec: "RunSpec") -> Any:
+        """The model as this backend runs it (on the spec's device, in its memory format)."""
+
+    @abstractmethod
+    def forward(self, prepared: Any, clips: "torch.Tensor", spec: "RunSpec") -> Callable[[], Any]:
+        """A call running one inference batch of `clips` in the spec's precision (timed as it is)."""
+
+    @abstractmethod
+    def train_step(self, model: "torch.nn.Module", optimizer: "torch.optim.Optimizer",
+                   spec: "RunSpec") -> Callable[["torch.Tensor", "torch.Tensor"], "torch.Tensor"]:
+        """forward + backward + optimizer step on one batch; returns the loss."""
+
+    @abstractmethod
+    def peak_memory(self, fn: Callable[[], object], spec: "RunSpec", resident: Iterable["torch.Tensor"]) -> int:
+        """Peak bytes held while `fn` runs, the `resident` tensors (weights, inputs, optimizer state) included."""
+
+    @abstractmethod
+    def sync(self, spec: "RunSpec") -> None:
+        """Wait until the device has finished the work queued so far."""

@@ -1,0 +1,60 @@
+"""Eager PyTorch (optionally through torch.compile when the run asks for `compile`): the first backend."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from vidbench.backends.base import Backend
+
+
+class EagerBackend(Backend):
+    name = "eager"
+
+    def prepare(self, model, spec) -> Any:
+        import torch
+
+        model = model.to(torch.device(spec.device))
+        if spec.channels_last:
+            to_channels_last(model)
+        return torch.compile(model) if spec.compile else model
+
+    def forward(self, prepared, clips, spec) -> Callable[[], Any]:
+        import torch
+
+        from vidbench.measure.precision import autocast
+
+        device = torch.device(spec.device)
+
+        def forward():
+            with torch.no_grad(), autocast(device, spec.precision):
+                return prepared(clips)
+
+        return forward
+
+    def train_step(self, model, optimizer, spec):
+        import torch
+
+        from vidbench.measure.training import make_train_step
+
+        return make_train_step(model, optimizer, torch.device(spec.device), spec.precision)
+
+    def peak_memory(self, fn: Callable[[], object], spec, resident: Iterable) -> int:
+        from vidbench.measure.memory import peak_memory_bytes
+
+        return peak_memory_bytes(fn, spec.device, resident)
+
+    def sync(self, spec) -> None:
+        from vidbench.devices import device_ops
+
+        device_ops(spec.device).synchronize()
+
+
+def to_channels_last(model) -> None:
+    """channels_last_3d for 5-D weights (3D convs), channels_last for 4-D ones (the 2D convs of per-frame
+    models); `Module.to(memory_format=...)` would refuse a model that mixes ranks."""
+    import torch
+
+    formats = {5: torch.channels_last_3d, 4: torch.channels_last}
+    for param in model.parameters():
+        if param.dim() in formats:
+            param.data = param.data.contiguous(memory_format=formats[param.dim()])

@@ -1,0 +1,141 @@
+"""Every metric and every stored figure, declared once (see ARCHITECTURE.md, "The axis and metric tables").
+
+A *metric* is what a suite asks for (`metrics: [latency, accuracy]`); it fills one or more *columns*
+of the results store. MEASURES says, per metric, which columns it fills and which settings beyond the
+axes change its figures (the benchmark block for timed metrics; which train keys is declared with
+each key in `vidbench.axes.TRAIN_KEYS`). COLUMNS says, per stored figure, its unit, whether more is
+better (or why it is not compared), and how replicate runs are aggregated. The suite schema, the run
+identity, the store, `compare`, the reports and the results export read these tables.
+
+This module imports nothing heavy (no torch): the CLI reads it before any run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from vidbench.axes import AXES, TRAIN_KEYS
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A metric name of the suite file: the columns it fills and what, beyond the axes, changes them."""
+
+    name: str
+    what: str
+    timed: bool = False  # its figures depend on the suite's `benchmark` block
+
+
+MEASURES: tuple[Measure, ...] = (
+    Measure("params", "trainable and frozen parameters, counted on the meta device"),
+    Measure("flops", "multiply-accumulates of one clip (forward, and forward + backward), on the meta device"),
+    Measure("memory", "peak tensor memory of one inference batch and of one training step (optimizer state "
+                      "included)"),
+    Measure("latency", "time of one forward pass of a batch", timed=True),
+    Measure("throughput", "clips per second of inference at the run's batch size", timed=True),
+    Measure("train_throughput", "clips per second of training steps", timed=True),
+    Measure("accuracy", "top-1/top-5 on the validation split after training as `train:` says"),
+    Measure("data_throughput", "clips per second of the input pipeline (decode + transforms)"),
+)
+MEASURE_NAMES = tuple(m.name for m in MEASURES)
+DEFAULT_MEASURES = tuple(m for m in MEASURE_NAMES if m != "data_throughput")
+TIMED_MEASURES = frozenset(m.name for m in MEASURES if m.timed)
+
+
+Better = Literal["higher", "lower"] | None
+
+
+@dataclass(frozen=True)
+class Column:
+    """One stored figure of a run."""
+
+    name: str
+    measure: str  # the metric (MEASURES) that fills it
+    header: str  # unit and meaning, as reports head the column
+    better: Better  # which way is an improvement; None for a figure that is not compared…
+    not_compared: str = ""  # …and then why
+    kind: Literal["int", "float", "bool"] = "float"
+    contract: bool = False  # one of the contract's result columns
+    short: str = ""  # a shorter header, for plot axes and narrow tables
+    aggregate: Literal["mean", "median", "sum", "any"] = "mean"  # how replicate runs are summarised
+
+    def __post_init__(self):
+        if (self.better is None) != bool(self.not_compared):
+            raise ValueError(f"{self.name}: a column has a direction or a reason it is not compared, not both")
+
+
+# In report order: the contract's columns first, then figures derived from the same measurements and
+# how they were obtained.
+COLUMNS: tuple[Column, ...] = (
+    Column("params", "params", "params", "lower", kind="int", contract=True, short="params"),
+    Column("gmacs", "flops", "GMACs (1 clip, multiply-accumulates)", "lower", contract=True, short="GMACs"),
+    Column("gflops", "flops", "GFLOPs (= 2 × GMACs)", "lower", contract=True, short="GFLOPs"),
+    Column("peak_mem_mb", "memory", "peak mem (MiB, inference)", "lower", contract=True, short="peak mem (MiB)"),
+    Column("latency_ms_p50", "latency", "latency p50 (ms/batch)", "lower", contract=True, short="latency p50 (ms)",
+       aggregate="median"),
+    Column("latency_ms_p90", "latency", "latency p90 (ms/batch)", "lower", contract=True, short="latency p90 (ms)",
+       aggregate="median"),
+    Column("throughput_clips_s", "throughput", "throughput (clips/s)", "higher", contract=True,
+       short="throughput (clips/s)", aggregate="median"),
+    Column("train_throughput_clips_s", "train_throughput", "train throughput (clips/s)", "higher", contract=True,
+       short="train throughput (clips/s)", aggregate="median"),
+    Column("train_peak_mem_mb", "memory", "peak mem (MiB, train step)", "lower", contract=True,
+       short="train peak mem (MiB)"),
+    Column("top1", "accuracy", "top-1 (%)", "higher", contract=True, short="top-1 (%)"),
+    Column("top5", "accuracy", "top-5 (%)", "higher", contract=True, short="top-5 (%)"),
+    Column("latency_ms_p99", "latency", "latency p99 (ms/batch)", "lower", aggregate="median"),
+    Column("throughput_frames_s", "throughput", "throughput (frames/s)", "higher", aggregate="median"),
+    Column("train_throughput_frames_s", "train_throughput", "train throughput (frames/s)", "higher",
+           aggregate="median"),
+    Column("train_gmacs", "flops", "train GMACs (fwd + bwd, 1 clip)", "lower"),
+    Column("peak_mem_reserved_mb", "memory", "reserved mem (MiB, CUDA)", "lower"),
+    Column("rss_peak_mb", "memory", "RSS peak (MiB, worker process)", "lower"),
+    Column("tflops_achieved", "throughput", "TFLOP/s achieved", "higher", aggregate="median"),
+    Column("mfu", "throughput", "MFU", "higher", aggregate="median"),
+    Column("train_tflops_achieved", "train_throughput", "train TFLOP/s achieved", "higher", aggregate="median"),
+    Column("train_mfu", "train_throughput", "train MFU", "higher", aggregate="median"),
+    Column("compile_s", "latency", "compile (s)", "lower"),
+    Column("unstable", "latency", "unstable timing", None, kind="bool", aggregate="any",
+       not_compared="a flag on the timing's spread, not a figure"),
+    Column("skipped_videos", "accuracy", "skipped videos", None, kind="int", aggregate="sum",
+       not_compared="a property of the dataset's files, not of the model"),
+    Column("data_throughput_clips_s", "data_throughput", "input pipeline (clips/s)", "higher", aggregate="median"),
+    Column("clip_top1", "accuracy", "clip top-1 (%, multi-view)", "higher"),
+)
+COLUMNS_BY_NAME = {c.name: c for c in COLUMNS}
+CONTRACT_COLUMNS = tuple(c.name for c in COLUMNS if c.contract)
+EXTRA_COLUMNS = tuple(c.name for c in COLUMNS if not c.contract)
+COMPARED_COLUMNS = tuple(c.name for c in COLUMNS if c.better is not None)
+HIGHER_IS_BETTER = frozenset(c.name for c in COLUMNS if c.better == "higher")
+LOWER_IS_BETTER = frozenset(c.name for c in COLUMNS if c.better == "lower")
+# What a run records besides its figures (not compared: it measures the run, not the model).
+DURATION_HEADER = "duration (s)"
+
+
+def header(column: str) -> str:
+    """The report header of a stored figure or axis column; the name itself for anything else."""
+    if column in COLUMNS_BY_NAME:
+        return COLUMNS_BY_NAME[column].header
+    axis = next((a for a in AXES if a.name == column), None)
+    if axis is not None:
+        return axis.header
+    return DURATION_HEADER if column == "duration_s" else column
+
+
+def short_header(column: str) -> str:
+    col = COLUMNS_BY_NAME.get(column)
+    return (col.short or col.header) if col else header(column)
+
+
+def columns_of(measure: str) -> tuple[str, ...]:
+    return tuple(c.name for c in COLUMNS if c.measure == measure)
+
+
+def changed_by(measure: str) -> tuple[str, ...]:
+    """The axes and settings that change a metric's figures: every axis that affects it, the train keys
+    that do, and the benchmark block for timed metrics (model, dataset and their args change every one)."""
+    axes = [a.name for a in AXES if a.affects is None or measure in a.affects]
+    train = [f"train.{k.name}" for k in TRAIN_KEYS if measure in k.affects]
+    return ("model", "model_args", "dataset", "dataset_args", *axes, *train,
+            *(("benchmark",) if measure in TIMED_MEASURES else ()))
