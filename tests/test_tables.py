@@ -9,6 +9,7 @@ import pytest
 
 from tests.report.synthetic import write_store
 from vidbench.axes import AXES, EXCLUDE_KEYS, TRAIN_KEYS, train_identity
+from vidbench.errors import SuiteError
 from vidbench.metrics import COLUMNS, COMPARED_COLUMNS, MEASURE_NAMES, changed_by, columns_of, header
 from vidbench.report.compare import compare_folders
 from vidbench.store import STORE_NAME
@@ -34,7 +35,46 @@ def test_every_axis_is_a_suite_key_a_spec_field_a_store_column_and_an_exclude_ke
 def test_the_schema_takes_each_axis_default_and_validates_its_values():
     suite = parse_suite({"name": "t", "models": ["tsn_tiny"]})
     for axis in AXES:
-        assert suite.axis_values(axis) == list(axis.default) or axis.default_from, axis.name
+        expected = [getattr(suite, axis.default_from)] if axis.default_from else list(axis.default)
+        assert suite.axis_values(axis) == expected, axis.name
+    with pytest.raises(SuiteError, match=r"seeds = \[1, 1\]: 1 is listed twice"):
+        parse_suite({"name": "t", "models": ["tsn_tiny"], "seeds": [1, 1]})
+    with pytest.raises(SuiteError, match=r"devices\[0\] = 'tpu': unknown device"):
+        parse_suite({"name": "t", "models": ["tsn_tiny"], "devices": ["tpu"]})
+
+
+# -- the seeds axis: added as one table entry ----------------------------------------------------------
+def test_seeds_are_an_axis_of_replicates():
+    specs = expand(seeds=[0, 1, 2], metrics=["params", "accuracy"])
+    assert [s.seed for s in specs] == [0, 1, 2]
+    assert len({s.run_id for s in specs}) == 3
+    first = specs[0].to_dict()
+    assert all({k: v for k, v in s.to_dict().items() if k != "seed"} == {k: v for k, v in first.items() if k != "seed"}
+               for s in specs)
+    assert [s.seed for s in expand(seeds=[0, 1, 2], exclude=[{"seed": 1}])] == [0, 2]
+
+
+def test_the_single_seed_is_the_default_of_one_and_keeps_its_run_ids():
+    assert [s.seed for s in expand(seed=7)] == [7]
+    (single,) = expand(seed=7, metrics=["params"])
+    (listed,) = expand(seeds=[7], metrics=["params"])
+    assert single.run_id == listed.run_id
+    # seeds: given, it wins over the single seed
+    assert [s.seed for s in expand(seed=7, seeds=[1, 2])] == [1, 2]
+
+
+def test_the_seed_is_a_store_column_and_older_stores_gain_it_from_their_specs(tmp_path):
+    from tests.conftest import make_spec
+    from vidbench.store import ResultStore, RunResult
+
+    path = tmp_path / STORE_NAME
+    with ResultStore(path) as store:
+        spec = make_spec(seed=3)
+        store.write(spec, RunResult(spec.run_id, "ok"))
+        store._conn.execute("ALTER TABLE runs DROP COLUMN seed")  # as written before the seeds axis
+    with ResultStore(path) as store:
+        (row,) = store.rows()
+    assert row["seed"] == 3 and row["spec"]["seed"] == 3
 
 
 def test_memory_only_runs_with_different_optimizers_are_two_runs():

@@ -100,6 +100,9 @@ AXES: tuple[Axis, ...] = (
     Axis("channels_last", "channels_last", bool, (False,), "channels_last", "bool", contract=False,
          label=lambda v: f"channels_last={v}",
          affects=frozenset({"latency", "throughput", "train_throughput", "memory", "accuracy"}), to_column=int),
+    # Runs that differ only in seed are replicates of one configuration. The seed was always part of the
+    # identity (as the suite's single `seed:`, still the default of one).
+    Axis("seed", "seeds", int, (0,), "seed", "int", contract=False, default_from="seed", label=lambda v: f"seed={v}"),
 )
 AXES_BY_NAME = {a.name: a for a in AXES}
 AXIS_NAMES = tuple(a.name for a in AXES)

@@ -119,7 +119,7 @@ def expand_suite(suite: Suite) -> list[RunSpec]:
     ):
         info = model_info(model)
         spec = RunSpec(model=model, model_args=margs, dataset=dataset, dataset_args=dargs, **axes,
-                       metrics=tuple(suite.metrics), train=train, benchmark=dict(benchmark), seed=suite.seed,
+                       metrics=tuple(suite.metrics), train=train, benchmark=dict(benchmark),
                        family=info.family, arch=info.arch)
         if excluded(spec, suite.exclude):
             continue

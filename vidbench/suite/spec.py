@@ -89,7 +89,7 @@ def _axis_field(axis) -> tuple:
 RunSpec = dataclasses.make_dataclass(
     "RunSpec",
     [("model", str), ("model_args", dict[str, Any]), ("dataset", str), ("dataset_args", dict[str, Any]),
-     ("metrics", tuple[str, ...]), ("train", dict[str, Any]), ("benchmark", dict[str, Any]), ("seed", int),
+     ("metrics", tuple[str, ...]), ("train", dict[str, Any]), ("benchmark", dict[str, Any]),
      *(_axis_field(a) for a in AXES),
      # Descriptive, not part of the identity:
      ("family", str, dataclasses.field(default="", compare=False)),
