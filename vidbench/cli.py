@@ -303,7 +303,8 @@ def compare(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write md, html or csv to this file."),
 ):
     """The same runs of two folders side by side; exit 1 when any metric regressed beyond the threshold."""
-    from vidbench.report.compare import DISPLAY_COLUMNS, compare_folders, display_rows, render_html, summary
+    from vidbench.report.compare import (compare_folders, display_columns, display_rows, failed_columns, render_html,
+                                         summary)
     from vidbench.report.tables import _py, format_value, markdown_table
 
     if fmt not in ("table", "md", "html", "csv"):
@@ -314,22 +315,22 @@ def compare(
         raise UsageError("--output takes md, html or csv; the table is for the terminal")
     result = compare_folders(folder_a, folder_b, threshold)
     rows = display_rows(result)
-    broke_columns = ["model", "dataset", "resolution", "clip_length", "device", "status", "error"]
+    shown, broke_columns = display_columns(result), failed_columns(result)
     text = None
     if fmt == "csv":
         text = result.rows.to_csv(index=False)
     elif fmt == "html":
         text = render_html(result, folder_a, folder_b)
     elif fmt == "md":
-        text = markdown_table(rows, DISPLAY_COLUMNS) + "\n"
+        text = markdown_table(rows, shown) + "\n"
         if len(result.status_changes):
             text += "\nRuns ok in A that failed in B:\n\n" + markdown_table(result.status_changes, broke_columns) + "\n"
     else:
         table = Table(title=f"{folder_a} → {folder_b} (regression: worse by more than {threshold:g}%)")
-        for c in DISPLAY_COLUMNS:
+        for c in shown:
             table.add_column(c)
         for _, r in rows.iterrows():
-            table.add_row(*(format_value(_py(r[c])) for c in DISPLAY_COLUMNS), style="red" if r["regression"] else None)
+            table.add_row(*(format_value(_py(r[c])) for c in shown), style="red" if r["regression"] else None)
         out.print(table)
         if len(result.status_changes):
             broke = Table(title="runs ok in A that failed in B")

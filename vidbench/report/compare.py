@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from vidbench.report.frame import UNITS, load_run_folder, resolution_side
+from vidbench.axes import AXES, AXES_BY_NAME, AXIS_NAMES
+from vidbench.report.frame import UNITS, load_run_folder
 from vidbench.report.tables import Column, cells, format_value
 from vidbench.report.templating import templates
 from vidbench.metrics import COMPARED_COLUMNS, HIGHER_IS_BETTER, LOWER_IS_BETTER  # noqa: F401 (re-exported)
@@ -24,8 +25,7 @@ from vidbench.store.record import FAILED_STATUSES
 # Directions and the compared columns (every stored figure with a direction, in report order) come from
 # the metric table; a column without one is never compared, for the reason the table gives.
 COMPARED = COMPARED_COLUMNS
-KEY_COLUMNS = ("run_id", "model", "model_args", "dataset", "resolution", "clip_length", "batch_size", "device",
-               "precision")
+KEY_COLUMNS = ("run_id", "model", "model_args", "dataset", *AXIS_NAMES)
 FAILED = tuple(sorted(FAILED_STATUSES))
 
 
@@ -82,13 +82,12 @@ def compare_folders(folder_a: str | Path, folder_b: str | Path, threshold_pct: f
                             "a": va, "b": vb, "change_pct": change, "regression": worse > threshold_pct})
     columns = [*KEY_COLUMNS, "metric", "better", "a", "b", "change_pct", "regression"]
     rows = pd.DataFrame(records, columns=columns)
-    if len(rows):  # runs together, metrics in report order within a run
+    if len(rows):  # runs together (in axis order), metrics in report order within a run
         order = {m: i for i, m in enumerate(COMPARED)}
-        side = rows["resolution"].map(resolution_side)
-        rows = rows.assign(_m=rows["metric"].map(order), _s=side).sort_values(
-            ["model", "model_args", "dataset", "device", "_s", "clip_length", "batch_size", "precision", "run_id", "_m"],
-            kind="stable").drop(columns=["_m", "_s"])
-        rows = rows.reset_index(drop=True)
+        keys = {f"_{a.name}": rows[a.name].map(a.order_key) if a.order_key else rows[a.name] for a in AXES}
+        rows = rows.assign(_m=rows["metric"].map(order), **keys).sort_values(
+            ["model", "model_args", "dataset", "_device", *keys, "run_id", "_m"], kind="stable")
+        rows = rows.drop(columns=["_m", *keys]).reset_index(drop=True)
     broke = all_b[all_b["status"].isin(FAILED) & all_b["run_id"].isin(set(a["run_id"]))]
     status_changes = broke[[*KEY_COLUMNS, "status", "error"]].reset_index(drop=True)
     ids_a, ids_b = set(all_a["run_id"]), set(all_b["run_id"])
@@ -113,22 +112,32 @@ def display_rows(result: Comparison) -> pd.DataFrame:
     )
 
 
-DISPLAY_COLUMNS = ["model", "args", "dataset", "resolution", "clip_length", "batch_size", "device", "metric", "a", "b",
-                   "change", "flag"]
+def shown_axes(result: Comparison) -> list[str]:
+    """The axes a reader needs to tell the compared runs apart: the device, and every axis that takes more
+    than one value among them."""
+    runs = pd.concat([result.rows[list(KEY_COLUMNS)], result.status_changes[list(KEY_COLUMNS)]])
+    return [a.name for a in AXES if a.name == "device" or runs[a.name].astype(str).nunique() > 1]
+
+
+def display_columns(result: Comparison) -> list[str]:
+    return ["model", "args", "dataset", *shown_axes(result), "metric", "a", "b", "change", "flag"]
+
+
+def failed_columns(result: Comparison) -> list[str]:
+    return ["model", "dataset", *shown_axes(result), "status", "error"]
 
 
 def render_html(result: Comparison, folder_a: str | Path, folder_b: str | Path) -> str:
     """A self-contained HTML page of the comparison (sortable; regressions highlighted)."""
     env = templates()
     shown = display_rows(result)
-    columns = [Column("model", "model"), Column("args", "args"), Column("dataset", "dataset"),
-               Column("resolution", "px"), Column("clip_length", "T"), Column("batch_size", "batch"),
-               Column("device", "device"), Column("metric_label", "metric"), Column("better", "better"),
+    axes = [Column(a, AXES_BY_NAME[a].short) for a in shown_axes(result)]
+    columns = [Column("model", "model"), Column("args", "args"), Column("dataset", "dataset"), *axes,
+               Column("metric_label", "metric"), Column("better", "better"),
                Column("a", "A"), Column("b", "B"), Column("change_pct", "change", lambda c: f"{c:+.1f}%"),
                Column("flag", "")]
     rows = [{"regression": bool(r), "cells": c} for r, c in zip(shown["regression"], cells(shown, columns))]
-    broke = [Column("model", "model"), Column("dataset", "dataset"), Column("resolution", "px"),
-             Column("clip_length", "T"), Column("device", "device"), Column("status", "status in B"),
+    broke = [Column("model", "model"), Column("dataset", "dataset"), *axes, Column("status", "status in B"),
              Column("error", "reason")]
     return env.get_template("compare.html.j2").render(
         folder_a=str(folder_a), folder_b=str(folder_b), threshold=f"{result.threshold_pct:g}",
