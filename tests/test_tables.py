@@ -146,7 +146,7 @@ def test_compare_flags_the_input_pipeline_and_clip_accuracy(tmp_path, column, fa
             conn.execute(f"UPDATE runs SET {column} = 40.0")
     with sqlite3.connect(b / STORE_NAME) as conn:
         conn.execute(f"UPDATE runs SET {column} = {column} * ? WHERE rowid = 1", (factor,))
-    rows = compare_folders(a, b).rows
+    rows = compare_folders(a, b, stats=False).rows  # one run a side: the threshold rule decides
     flagged = rows[(rows["metric"] == column) & rows["regression"]]
     assert len(flagged) == (1 if regressed else 0)
     assert len(rows[rows["metric"] == column]) == len(rows["run_id"].unique())

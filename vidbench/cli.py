@@ -234,46 +234,50 @@ def results(
     fmt: ResultsFormat = typer.Option(ResultsFormat.table, "--format", help="table, csv, json, md or parquet."),
     output: Optional[Path] = typer.Option(None, "--output", "-o",
                                           help="Write to this file instead of stdout (required for parquet)."),
+    aggregated: bool = typer.Option(False, "--aggregate",
+                                    help="One row per configuration (seeds folded): mean, std, n, 95% interval."),
 ):
-    """The runs of a run folder, one row per run, on stdout (or --output FILE)."""
-    from vidbench.report.frame import export_frame, load_run_folder, to_json_records, write_parquet
-    from vidbench.report.render import header
-    from vidbench.report.tables import markdown_table
+    """The runs of a run folder, one row per run (or per configuration), on stdout (or --output FILE)."""
+    from vidbench.report.frame import export_frame, load_run_folder, records_json, write_parquet_frame
+    from vidbench.report.render import MD_COLUMNS, header
+    from vidbench.report.tables import _py, format_value, markdown_table
 
     if fmt is ResultsFormat.parquet and output is None:
         raise UsageError("--format parquet writes a binary file: give it --output FILE")
     if output is not None and output.is_dir():
         raise UsageError(f"--output {output} is a directory; give a file name")
-    frame = load_run_folder(folder, details=False).frame
-    if fmt is ResultsFormat.parquet:
-        write_parquet(frame, output)
-        err.print(f"{len(frame)} runs → {output}", highlight=False)
-        return
-    text = None
-    if fmt is ResultsFormat.csv:
-        text = export_frame(frame).to_csv(index=False)
-    elif fmt is ResultsFormat.json:
-        text = to_json_records(frame) + "\n"
-    elif fmt is ResultsFormat.md:
-        cols = list(export_frame(frame).columns)
-        text = markdown_table(frame, cols, [header(c) for c in cols]) + "\n"
-    if text is not None:
-        if output is not None:
-            output.write_text(text)
-        else:
-            sys.stdout.write(text)
-    elif output is not None:
+    if output is not None and fmt is ResultsFormat.table:
         raise UsageError("--output takes csv, json, md or parquet; the table is for the terminal")
-    else:
-        from vidbench.report.render import MD_COLUMNS
-        from vidbench.report.tables import _py, format_value
+    if aggregated:
+        from vidbench.report.aggregate import aggregate, aggregate_rows, export_aggregate
 
-        table = Table(title=str(folder))
-        for c in MD_COLUMNS:
-            table.add_column(header(c))
-        for _, row in frame.iterrows():
-            table.add_row(*(format_value(_py(row[c])) for c in MD_COLUMNS))
-        out.print(table)
+        configs = aggregate(load_run_folder(folder).frame)
+        table, unit = export_aggregate(configs), "configurations"
+        shown = aggregate_rows(configs)
+        columns, headers = list(shown.columns), [header(c) for c in shown.columns]
+    else:
+        frame = load_run_folder(folder, details=False).frame
+        table, unit, shown = export_frame(frame), "runs", frame
+        columns, headers = list(MD_COLUMNS) if fmt is ResultsFormat.table else list(table.columns), None
+    if fmt is ResultsFormat.parquet:
+        write_parquet_frame(table, output)
+        err.print(f"{len(table)} {unit} → {output}", highlight=False)
+        return
+    if fmt is ResultsFormat.table:
+        rich_table = Table(title=f"{folder}: {len(shown)} {unit}")
+        for c in columns:
+            rich_table.add_column(header(c))
+        for _, row in shown.iterrows():
+            rich_table.add_row(*(format_value(_py(row[c])) for c in columns))
+        out.print(rich_table)
+        return
+    text = {ResultsFormat.csv: lambda: table.to_csv(index=False), ResultsFormat.json: lambda: records_json(table) + "\n",
+            ResultsFormat.md: lambda: markdown_table(shown, columns, headers or [header(c) for c in columns]) + "\n",
+            }[fmt]()
+    if output is not None:
+        output.write_text(text)
+    else:
+        sys.stdout.write(text)
 
 
 @app.command()
@@ -299,12 +303,15 @@ def compare(
     folder_a: Path = typer.Argument(..., help="The baseline run folder."),
     folder_b: Path = typer.Argument(..., help="The run folder compared with it."),
     threshold: float = typer.Option(5.0, "--threshold", help="Percent change that counts as a regression."),
+    no_stats: bool = typer.Option(False, "--no-stats", help="The threshold alone decides (no significance test)."),
+    same_env: bool = typer.Option(False, "--same-env",
+                                  help="Count speed changes as regressions even when the environments differ."),
     fmt: str = typer.Option("table", "--format", help="table, md, html or csv."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write md, html or csv to this file."),
 ):
     """The same runs of two folders side by side; exit 1 when any metric regressed beyond the threshold."""
-    from vidbench.report.compare import (compare_folders, display_columns, display_rows, failed_columns, render_html,
-                                         summary)
+    from vidbench.report.compare import (compare_folders, display_columns, display_rows, env_notice, failed_columns,
+                                         render_html, summary)
     from vidbench.report.tables import _py, format_value, markdown_table
 
     if fmt not in ("table", "md", "html", "csv"):
@@ -313,7 +320,10 @@ def compare(
         raise UsageError(f"--threshold is a percentage ≥ 0, not {threshold:g}")
     if output is not None and fmt == "table":
         raise UsageError("--output takes md, html or csv; the table is for the terminal")
-    result = compare_folders(folder_a, folder_b, threshold)
+    result = compare_folders(folder_a, folder_b, threshold, stats=not no_stats, same_env=same_env)
+    notice = env_notice(result)
+    if notice:
+        err.print(notice, highlight=False, markup=False)
     rows = display_rows(result)
     shown, broke_columns = display_columns(result), failed_columns(result)
     text = None
@@ -326,7 +336,7 @@ def compare(
         if len(result.status_changes):
             text += "\nRuns ok in A that failed in B:\n\n" + markdown_table(result.status_changes, broke_columns) + "\n"
     else:
-        table = Table(title=f"{folder_a} → {folder_b} (regression: worse by more than {threshold:g}%)")
+        table = Table(title=f"{folder_a} → {folder_b}")
         for c in shown:
             table.add_column(c)
         for _, r in rows.iterrows():
@@ -345,6 +355,8 @@ def compare(
         else:
             sys.stdout.write(text)
     err.print(summary(result), highlight=False)
+    for method in sorted({m for m in result.rows["method"] if m}):
+        err.print(f"test: {method}", highlight=False)
     raise typer.Exit(1 if result.regression_count else 0)
 
 

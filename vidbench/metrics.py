@@ -59,10 +59,34 @@ class Column:
     contract: bool = False  # one of the contract's result columns
     short: str = ""  # a shorter header, for plot axes and narrow tables
     aggregate: Literal["mean", "median", "sum", "any"] = "mean"  # how replicate runs are summarised
+    # Where its noise comes from, which decides how its uncertainty is estimated and tested:
+    #   exact   counted, the same on every rerun (no interval; any change is real)
+    #   timing  a statistic of the per-call samples the run's detail keeps under `samples`: within a run, a
+    #           bootstrap interval of that statistic; between runs, a test on the samples
+    #   seed    changes with the seed (accuracy): an interval only over seed replicates
+    #   single  one noisy value per run, no samples kept: an interval only over replicates
+    noise: Literal["exact", "timing", "seed", "single"] = "exact"
+    samples: str = ""  # with noise="timing": the detail key of the samples ("inference_s", "train_step_s")
+    quantile: float = 50.0  # …the percentile of the samples the figure is made of
+    inverse: bool = False  # …True when the figure is a rate (∝ 1 / the statistic), e.g. throughput
 
     def __post_init__(self):
         if (self.better is None) != bool(self.not_compared):
             raise ValueError(f"{self.name}: a column has a direction or a reason it is not compared, not both")
+        if (self.noise == "timing") != bool(self.samples):
+            raise ValueError(f"{self.name}: a timing figure names its samples, and only a timing figure")
+
+
+def _timing(name: str, measure: str, header: str, samples: str, quantile: float = 50.0, **kw) -> Column:
+    """A statistic of per-call times (lower is better), summarised over replicates by their median."""
+    return Column(name, measure, header, "lower", aggregate="median", noise="timing", samples=samples,
+                  quantile=quantile, **kw)
+
+
+def _rate(name: str, measure: str, header: str, samples: str, **kw) -> Column:
+    """A rate made from the median per-call time (higher is better): clips/s, TFLOP/s, MFU."""
+    return Column(name, measure, header, "higher", aggregate="median", noise="timing", samples=samples,
+                  inverse=True, **kw)
 
 
 # In report order: the contract's columns first, then figures derived from the same measurements and
@@ -72,36 +96,36 @@ COLUMNS: tuple[Column, ...] = (
     Column("gmacs", "flops", "GMACs (1 clip, multiply-accumulates)", "lower", contract=True, short="GMACs"),
     Column("gflops", "flops", "GFLOPs (= 2 × GMACs)", "lower", contract=True, short="GFLOPs"),
     Column("peak_mem_mb", "memory", "peak mem (MiB, inference)", "lower", contract=True, short="peak mem (MiB)"),
-    Column("latency_ms_p50", "latency", "latency p50 (ms/batch)", "lower", contract=True, short="latency p50 (ms)",
-       aggregate="median"),
-    Column("latency_ms_p90", "latency", "latency p90 (ms/batch)", "lower", contract=True, short="latency p90 (ms)",
-       aggregate="median"),
-    Column("throughput_clips_s", "throughput", "throughput (clips/s)", "higher", contract=True,
-       short="throughput (clips/s)", aggregate="median"),
-    Column("train_throughput_clips_s", "train_throughput", "train throughput (clips/s)", "higher", contract=True,
-       short="train throughput (clips/s)", aggregate="median"),
+    _timing("latency_ms_p50", "latency", "latency p50 (ms/batch)", "inference_s", contract=True,
+            short="latency p50 (ms)"),
+    _timing("latency_ms_p90", "latency", "latency p90 (ms/batch)", "inference_s", 90.0, contract=True,
+            short="latency p90 (ms)"),
+    _rate("throughput_clips_s", "throughput", "throughput (clips/s)", "inference_s", contract=True,
+          short="throughput (clips/s)"),
+    _rate("train_throughput_clips_s", "train_throughput", "train throughput (clips/s)", "train_step_s",
+          contract=True, short="train throughput (clips/s)"),
     Column("train_peak_mem_mb", "memory", "peak mem (MiB, train step)", "lower", contract=True,
-       short="train peak mem (MiB)"),
-    Column("top1", "accuracy", "top-1 (%)", "higher", contract=True, short="top-1 (%)"),
-    Column("top5", "accuracy", "top-5 (%)", "higher", contract=True, short="top-5 (%)"),
-    Column("latency_ms_p99", "latency", "latency p99 (ms/batch)", "lower", aggregate="median"),
-    Column("throughput_frames_s", "throughput", "throughput (frames/s)", "higher", aggregate="median"),
-    Column("train_throughput_frames_s", "train_throughput", "train throughput (frames/s)", "higher",
-           aggregate="median"),
+           short="train peak mem (MiB)"),
+    Column("top1", "accuracy", "top-1 (%)", "higher", contract=True, short="top-1 (%)", noise="seed"),
+    Column("top5", "accuracy", "top-5 (%)", "higher", contract=True, short="top-5 (%)", noise="seed"),
+    _timing("latency_ms_p99", "latency", "latency p99 (ms/batch)", "inference_s", 99.0),
+    _rate("throughput_frames_s", "throughput", "throughput (frames/s)", "inference_s"),
+    _rate("train_throughput_frames_s", "train_throughput", "train throughput (frames/s)", "train_step_s"),
     Column("train_gmacs", "flops", "train GMACs (fwd + bwd, 1 clip)", "lower"),
     Column("peak_mem_reserved_mb", "memory", "reserved mem (MiB, CUDA)", "lower"),
-    Column("rss_peak_mb", "memory", "RSS peak (MiB, worker process)", "lower"),
-    Column("tflops_achieved", "throughput", "TFLOP/s achieved", "higher", aggregate="median"),
-    Column("mfu", "throughput", "MFU", "higher", aggregate="median"),
-    Column("train_tflops_achieved", "train_throughput", "train TFLOP/s achieved", "higher", aggregate="median"),
-    Column("train_mfu", "train_throughput", "train MFU", "higher", aggregate="median"),
-    Column("compile_s", "latency", "compile (s)", "lower"),
+    Column("rss_peak_mb", "memory", "RSS peak (MiB, worker process)", "lower", noise="single"),
+    _rate("tflops_achieved", "throughput", "TFLOP/s achieved", "inference_s"),
+    _rate("mfu", "throughput", "MFU", "inference_s"),
+    _rate("train_tflops_achieved", "train_throughput", "train TFLOP/s achieved", "train_step_s"),
+    _rate("train_mfu", "train_throughput", "train MFU", "train_step_s"),
+    Column("compile_s", "latency", "compile (s)", "lower", noise="single"),
     Column("unstable", "latency", "unstable timing", None, kind="bool", aggregate="any",
-       not_compared="a flag on the timing's spread, not a figure"),
+           not_compared="a flag on the timing's spread, not a figure"),
     Column("skipped_videos", "accuracy", "skipped videos", None, kind="int", aggregate="sum",
-       not_compared="a property of the dataset's files, not of the model"),
-    Column("data_throughput_clips_s", "data_throughput", "input pipeline (clips/s)", "higher", aggregate="median"),
-    Column("clip_top1", "accuracy", "clip top-1 (%, multi-view)", "higher"),
+           not_compared="a property of the dataset's files, not of the model"),
+    Column("data_throughput_clips_s", "data_throughput", "input pipeline (clips/s)", "higher", aggregate="median",
+           noise="single"),
+    Column("clip_top1", "accuracy", "clip top-1 (%, multi-view)", "higher", noise="seed"),
 )
 COLUMNS_BY_NAME = {c.name: c for c in COLUMNS}
 CONTRACT_COLUMNS = tuple(c.name for c in COLUMNS if c.contract)
@@ -126,6 +150,11 @@ def header(column: str) -> str:
 def short_header(column: str) -> str:
     col = COLUMNS_BY_NAME.get(column)
     return (col.short or col.header) if col else header(column)
+
+
+def quantiles_of(samples: str) -> tuple[float, ...]:
+    """The percentiles of a timing's samples (`inference_s`, `train_step_s`) that some figure is made of."""
+    return tuple(sorted({c.quantile for c in COLUMNS if c.samples == samples}))
 
 
 def columns_of(measure: str) -> tuple[str, ...]:

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from vidbench.axes import AXIS_NAMES, setting_label
+from vidbench.metrics import COLUMNS_BY_NAME
+from vidbench.report.aggregate import interval_of
 from vidbench.report.frame import SHORT_UNITS
 
 FAMILY_LABELS = {"cnn": "CNN", "cnn_rnn": "CNN+RNN", "transformer": "transformer"}
@@ -175,7 +177,8 @@ def scaling_table(exponents: pd.DataFrame) -> pd.DataFrame:
 
 # -- recommendations ----------------------------------------------------------------------------------
 REC_COLUMNS = ["dataset", "device", "kind", "criterion", "choice", "family", "top1", "latency_ms_p50",
-               "throughput_clips_s", "gmacs", "peak_mem_mb", "run_id"]
+               "throughput_clips_s", "gmacs", "peak_mem_mb", "verdict", "run_id"]
+_REC_FIGURES = REC_COLUMNS[6:11]
 
 
 def nearest_rank(values, percentile: float) -> float:
@@ -211,23 +214,42 @@ def recommendations(frame: pd.DataFrame) -> pd.DataFrame:
         device = key[1] if len(key) == 2 else f"{key[1]} (bs {key[2]})"
         lat, acc = sub["latency_ms_p50"].astype(float), sub["top1"].astype(float)
 
-        def add(kind, criterion, run):
+        def add(kind, criterion, ranked, by=None):
+            run = ranked.iloc[0]
+            verdict = "" if by is None else tie_verdict(run, ranked.iloc[1] if len(ranked) > 1 else None, by,
+                                                        labels)
             rows.append({"dataset": key[0], "device": device, "kind": kind, "criterion": criterion,
                          "choice": labels[run.name], "family": family_label(run["family"]),
-                         **{c: run[c] for c in REC_COLUMNS[6:11]}, "run_id": run["run_id"]})
+                         **{c: run[c] for c in _REC_FIGURES}, "verdict": verdict, "run_id": run["run_id"]})
 
         for budget, ps in _thresholds(lat):
             fits = sub[lat <= budget + 1e-12]
-            best = fits.sort_values(["top1", "latency_ms_p50"], ascending=[False, True], kind="stable").iloc[0]
-            add("latency budget", f"latency ≤ {_num(budget)} ms ({_percentile_label(ps, 'max')})", best)
+            ranked = fits.sort_values(["top1", "latency_ms_p50"], ascending=[False, True], kind="stable")
+            add("latency budget", f"latency ≤ {_num(budget)} ms ({_percentile_label(ps, 'max')})", ranked, "top1")
         for floor, ps in _thresholds(acc):
             fits = sub[acc >= floor - 1e-12]
-            best = fits.sort_values(["throughput_clips_s", "top1"], ascending=[False, False], kind="stable").iloc[0]
-            add("accuracy floor", f"top-1 ≥ {_num(floor)}% ({_percentile_label(ps, 'best')})", best)
+            ranked = fits.sort_values(["throughput_clips_s", "top1"], ascending=[False, False], kind="stable")
+            add("accuracy floor", f"top-1 ≥ {_num(floor)}% ({_percentile_label(ps, 'best')})", ranked,
+                "throughput_clips_s")
         front = sub[pareto_mask(acc, sub["throughput_clips_s"], True)]
-        for _, run in front.sort_values("throughput_clips_s", ascending=False).iterrows():
-            add("Pareto set", "top-1 vs throughput", run)
+        for i in front.sort_values("throughput_clips_s", ascending=False).index:
+            add("Pareto set", "top-1 vs throughput", front.loc[[i]])
     return pd.DataFrame(rows, columns=REC_COLUMNS)
+
+
+def tie_verdict(pick: pd.Series, runner_up: pd.Series | None, column: str, labels: pd.Series) -> str:
+    """Whether the pick beats the runner-up on `column` beyond noise: a winner only when their 95%
+    intervals do not overlap."""
+    if runner_up is None:
+        return "the only candidate"
+    other = labels[runner_up.name]
+    a, b = interval_of(pick, column), interval_of(runner_up, column)
+    if a is None or b is None or not (a.has_interval and b.has_interval):
+        what = "one seed" if COLUMNS_BY_NAME[column].noise == "seed" else "one run"
+        return f"not tested against {other} ({what}: no interval)"
+    if a.overlaps(b):
+        return f"tied with {other} (difference within noise)"
+    return f"winner: its interval is clear of {other}'s"
 
 
 def _thresholds(values: pd.Series) -> list[tuple[float, list[int]]]:

@@ -95,15 +95,16 @@ def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[list(RESULT_COLUMNS)]
 
 
-def to_json_records(frame: pd.DataFrame) -> str:
-    records = export_frame(frame).astype(object).where(export_frame(frame).notna(), None).to_dict("records")
+def records_json(table: pd.DataFrame) -> str:
+    """A table as a JSON list of records, empty cells as null."""
+    records = table.astype(object).where(table.notna(), None).to_dict("records")
     return json.dumps(records, indent=2, default=str)
 
 
-def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
-    """The contract's columns as a Parquet file (needs pyarrow)."""
+def write_parquet_frame(frame: pd.DataFrame, path: str | Path) -> None:
+    """A table as a Parquet file (needs pyarrow)."""
     try:
         import pyarrow  # noqa: F401
     except ImportError:
         raise UsageError("--format parquet needs pyarrow, which is not installed: pip install pyarrow") from None
-    export_frame(frame).to_parquet(path, index=False, engine="pyarrow")
+    frame.to_parquet(path, index=False, engine="pyarrow")

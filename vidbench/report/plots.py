@@ -67,10 +67,12 @@ def _variant_handles(styles: dict, variants, families: dict, extra: dict | None 
             for v in sorted(variants, key=lambda v: (families[v], v))]
 
 
-def build_figures(frame: pd.DataFrame, exponents: pd.DataFrame) -> list[Plot]:
+def build_figures(frame: pd.DataFrame, exponents: pd.DataFrame, configs: pd.DataFrame | None = None) -> list[Plot]:
+    """The report's figures; the Pareto fronts are drawn over `configs` (replicates folded, with intervals)
+    when given."""
     styles = model_styles(frame)
     plots: list[Plot] = []
-    plots += pareto_plots(frame, styles)
+    plots += pareto_plots(configs if configs is not None and len(configs) else frame, styles)
     plots += scaling_plots(frame, exponents, styles)
     plots += [p for p in (family_plot(frame, styles), device_plot(frame, styles)) if p is not None]
     return plots
@@ -96,6 +98,7 @@ def pareto_plots(frame: pd.DataFrame, styles: dict) -> list[Plot]:
             pts = sub.dropna(subset=[cost])
             for variant, grp in pts.groupby("variant"):
                 ax.scatter(grp[cost], grp["top1"], s=22, alpha=0.8, linewidths=0, zorder=2, **styles[variant])
+                _error_bars(ax, grp, cost, styles[variant]["color"])
             mask = pareto_mask(pts["top1"], pts[cost], more_is_better)
             front = pts[mask].sort_values(cost)
             ax.plot(front[cost], front["top1"], color="black", linewidth=0.9, linestyle="--", zorder=3)
@@ -117,6 +120,23 @@ def pareto_plots(frame: pd.DataFrame, styles: dict) -> list[Plot]:
         out.append(Plot(f"pareto-{slug(dataset)}-{slug(device)}", f"Pareto fronts: {dataset} on {device}", "pareto",
                         fig))
     return out
+
+
+def _error_bars(ax, points: pd.DataFrame, cost: str, color) -> None:
+    """The 95% intervals of top-1 (over seeds) and of the cost (over seeds, or within the run for a timing)
+    as error bars, where the points have them."""
+    def spans(column: str):
+        if f"{column}_lo" not in points:
+            return None
+        value = points[column].astype(float)
+        lo, hi = points[f"{column}_lo"].astype(float), points[f"{column}_hi"].astype(float)
+        span = np.vstack([(value - lo).fillna(0).clip(lower=0), (hi - value).fillna(0).clip(lower=0)])
+        return span if span.any() else None
+
+    xerr, yerr = spans(cost), spans("top1")
+    if xerr is not None or yerr is not None:
+        ax.errorbar(points[cost].astype(float), points["top1"].astype(float), xerr=xerr, yerr=yerr, fmt="none",
+                    ecolor=color, elinewidth=0.7, alpha=0.6, capsize=1.5, zorder=1)
 
 
 def _log_x(ax, values: pd.Series) -> None:

@@ -18,6 +18,7 @@ import yaml
 
 from vidbench.axes import AXES, AXIS_NAMES
 from vidbench.report import analysis
+from vidbench.report.aggregate import UNCERTAIN_COLUMNS, aggregate, aggregate_rows
 from vidbench.report.frame import SHORT_UNITS, UNITS, RunFolder, load_run_folder
 from vidbench.report.plots import Plot, build_figures
 from vidbench.report.tables import Column, cells, markdown_columns
@@ -65,7 +66,8 @@ def _m(key: str, title: str | None = None) -> Column:
 
 MD_RUN_COLUMNS = [Column(c, header(c), sort="side" if c == "resolution" else None) for c in MD_COLUMNS]
 REC_COLUMNS = [Column("kind", "rule"), Column("criterion", "criterion"), Column("choice", "choice"), Column("family", "family"),
-               _m("top1"), _m("latency_ms_p50"), _m("throughput_clips_s"), _m("gmacs"), _m("peak_mem_mb")]
+               _m("top1"), _m("latency_ms_p50"), _m("throughput_clips_s"), _m("gmacs"), _m("peak_mem_mb"),
+               Column("verdict", "against the runner-up")]
 FRONT_COLUMNS = [Column("dataset", "dataset"), Column("device", "device"), Column("against", "top-1 against"),
                  Column("run", "run on the front"), Column("family", "family"), _m("top1"),
                  Column("value", "cost")]
@@ -114,6 +116,7 @@ class Report:
     families: pd.DataFrame
     devices: pd.DataFrame
     problems: pd.DataFrame
+    uncertainty: pd.DataFrame  # one row per configuration: its figures with their intervals
     description: str = ""
     counts: dict = field(default_factory=dict)
 
@@ -131,8 +134,24 @@ class Report:
         return [p for p in self.plots if p.section == section]
 
 
+def uncertainty_table(configs: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration (replicates folded): its label, replicates, and each measured noisy figure with its
+    interval as text."""
+    if configs.empty:
+        return pd.DataFrame()
+    table = aggregate_rows(configs).assign(run=analysis.run_labels(configs).tolist())
+    return table.sort_values(["dataset", "device", "run"], kind="stable").reset_index(drop=True)
+
+
+def uncertainty_columns(table: pd.DataFrame) -> list[Column]:
+    fixed = [Column("run", "configuration"), Column("dataset", "dataset"), Column("device", "device"),
+             Column("replicates", "runs (seeds)")]
+    return fixed + [_m(c) for c in table.columns if c in UNCERTAIN_COLUMNS]
+
+
 def analyse(run: RunFolder) -> Report:
     frame = run.frame
+    configs = aggregate(frame)
     exponents = analysis.scaling_exponents(frame)
     keys = analysis.recommendation_groups(frame)
     basis = ("Per dataset and device" + (" and batch size" if "batch_size" in keys else "") +
@@ -141,7 +160,9 @@ def analyse(run: RunFolder) -> Report:
              "(so each is a latency some run reached); the pick is the most accurate run within the budget. "
              "Accuracy floors are the same percentiles of the observed top-1, and 'best' is the highest top-1 "
              "reached; the pick is the run with the highest throughput at or above the floor. The Pareto set "
-             "holds every run that no other run beats on both top-1 and throughput.")
+             "holds every run that no other run beats on both top-1 and throughput. Runs that differ only in "
+             "seed count as one configuration (their mean top-1, their median timings). A pick is a winner only "
+             "when its 95% interval does not overlap the runner-up's; otherwise it is tied with it.")
     description = ""
     if run.suite_yaml:
         try:
@@ -149,10 +170,13 @@ def analyse(run: RunFolder) -> Report:
         except yaml.YAMLError:
             description = ""
     return Report(
-        run=run, runs=display_frame(frame), plots=build_figures(frame, exponents), recommendations=analysis.recommendations(frame),
-        rec_basis=basis, fronts=analysis.pareto_fronts(frame), exponents=exponents,
+        run=run, runs=display_frame(frame), plots=build_figures(frame, exponents, configs),
+        recommendations=analysis.recommendations(configs) if len(configs) else analysis.recommendations(frame),
+        rec_basis=basis, fronts=analysis.pareto_fronts(configs) if len(configs) else analysis.pareto_fronts(frame),
+        exponents=exponents,
         scaling=analysis.scaling_table(exponents), families=analysis.family_summary(frame),
         devices=analysis.device_summary(frame), problems=display_frame(frame[frame["status"] != "ok"]),
+        uncertainty=uncertainty_table(configs),
         description=description, counts=frame["status"].value_counts().to_dict(),
     )
 
@@ -221,6 +245,9 @@ def render_markdown(report: Report) -> str:
     else:
         parts += ["No recommendations: they need ok runs with top-1 accuracy, latency and throughput.", ""]
     parts += ["## Runs", "", markdown_columns(report.runs, MD_RUN_COLUMNS), ""]
+    if len(report.uncertainty):
+        parts += ["## Figures with their uncertainty", "", UNCERTAINTY_NOTE, "",
+                  markdown_columns(report.uncertainty, uncertainty_columns(report.uncertainty)), ""]
     if report.plots_in("pareto"):
         parts += ["## Pareto fronts", "", "Top-1 against GMACs, throughput and peak memory per dataset and device; "
                   "the runs on the front are ringed and joined.", "", *plots("pareto"),
@@ -260,6 +287,12 @@ def _html_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+UNCERTAINTY_NOTE = ("Each figure with its 95% interval. Over several runs of one configuration (seeds): the mean "
+                    "with a Student-t interval, and for timings the median with a bootstrap interval (n = runs). "
+                    "For one run: a timing's within-run interval, a bootstrap over its per-call samples, which "
+                    "says how precisely that run measured, not how far another run could land (labelled "
+                    "within-run); accuracy from one seed has no interval (n=1). Two figures whose intervals "
+                    "overlap are not told apart by these runs.")
 SCALING_NOTE = ("Each exponent b in metric ∝ T^b (clip length) or px^b (short side of the crop) is the least-squares "
                 "slope on log-log axes, fitted over every series of runs of one model and device that differ only "
                 "in that axis (each series with its own intercept, so dataset, the other shape axis and batch size "
@@ -294,6 +327,8 @@ def render_html(report: Report) -> str:
         runs=runs, filters=filters,
         recommendations=[(title, _table(recs, REC_COLUMNS)) for title, recs in report.recommendation_groups()],
         rec_basis=report.rec_basis,
+        uncertainty=_table(report.uncertainty, uncertainty_columns(report.uncertainty))
+        if len(report.uncertainty) else None, uncertainty_note=UNCERTAINTY_NOTE,
         pareto_plots=svgs("pareto"), fronts=_table(report.fronts, FRONT_COLUMNS),
         scaling_note=SCALING_NOTE, scaling=_table(report.scaling, report.scaling_columns),
         scaling_plots=svgs("scaling"),

@@ -22,6 +22,8 @@ from vidbench.measure.memory import MIB, module_tensors
 from vidbench.measure.stats import Stats
 from vidbench.measure.timing import measure_calls
 from vidbench.measure.training import make_optimizer, train_epochs
+from vidbench.measure.uncertainty import quantile_interval
+from vidbench.metrics import quantiles_of
 from vidbench.measure.views import evaluate_views
 from vidbench.models import create_model, model_info
 from vidbench.run.env import environment
@@ -138,7 +140,9 @@ class Measurement:
                                bench.get("min_time_s", 0.0))
         stats = Stats.from_samples(timing.samples)
         self.detail[name] = {**stats.as_dict(), "warmup_calls": timing.warmup_calls, "warmup_s": timing.warmup_s,
-                             "samples": timing.samples[:MAX_STORED_SAMPLES]}
+                             "samples": timing.samples[:MAX_STORED_SAMPLES],
+                             # the within-run interval of each statistic a figure is made of, over every sample
+                             "ci": {f"{q:g}": quantile_interval(timing.samples, q) for q in quantiles_of(name)}}
         if timing.device_samples is not None:
             self.detail[name]["cuda_event"] = Stats.from_samples(timing.device_samples).as_dict()
         self.metrics["unstable"] = bool(self.metrics.get("unstable")) or stats.unstable
