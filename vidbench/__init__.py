@@ -1,14 +1,27 @@
-"""vidbench: benchmark and ablate video understanding models."""
+"""vidbench: benchmark and ablate video understanding models.
+
+The package face (`create_model`, `list_models`, `register_model`, `create_dataset`, ...) resolves on first
+use (PEP 562), so `import vidbench` and the CLI's help and usage errors do not import torch.
+"""
+
+from __future__ import annotations
 
 from importlib import metadata
 
-from vidbench.data import create_dataset, list_datasets, register_dataset
-from vidbench.models import create_model, list_models, register_model
+from vidbench.lazy import lazy_face
 
 try:
     __version__ = metadata.version("vidbench")
 except metadata.PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-__all__ = ["__version__", "create_dataset", "create_model", "list_datasets", "list_models", "register_dataset",
-           "register_model"]
+# name → the module that defines it
+_FACE = {
+    "create_model": "vidbench.models", "list_models": "vidbench.models", "register_model": "vidbench.models",
+    "create_dataset": "vidbench.data", "list_datasets": "vidbench.data", "register_dataset": "vidbench.data",
+}
+
+__all__ = ["__version__", *sorted(_FACE)]
+
+
+__getattr__, __dir__ = lazy_face(__name__, _FACE)

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from vidbench.errors import UsageError, VidbenchError
+from vidbench.errors import UsageError, VidbenchError, require_folder
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Benchmark and ablate video understanding models.")
@@ -42,6 +42,9 @@ def cli_errors(fn):
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+REPORT_FORMATS = ("html", "md")  # vidbench.report.render.FORMATS, without importing matplotlib to check
 
 
 class TableFormat(str, Enum):
@@ -93,10 +96,14 @@ def run(
     as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
 ):
     """Validate the suite, expand the grid, run every run not already finished, store, render reports."""
-    from vidbench.run.session import check_executor, execute_sweep, prepare_sweep
+    from vidbench.run.executor_choice import check_executor
+    from vidbench.suite.schema import load_suite
 
     check_executor(executor, address)
-    prepared = prepare_sweep(suite, output)
+    loaded = load_suite(suite)  # a malformed suite fails here, before torch is imported
+    from vidbench.run.session import prepare_sweep
+
+    prepared = prepare_sweep(suite, output, loaded)
     plan = prepared.plan(rerun_failed, force)
     if dry_run:
         _print_plan(prepared, plan, as_json)
@@ -238,9 +245,8 @@ def results(
                                     help="One row per configuration (seeds folded): mean, std, n, 95% interval."),
 ):
     """The runs of a run folder, one row per run (or per configuration), on stdout (or --output FILE)."""
-    from vidbench.report.frame import export_frame, load_run_folder, records_json, write_parquet_frame
-    from vidbench.report.render import MD_COLUMNS, header
-    from vidbench.report.tables import _py, format_value, markdown_table
+    from vidbench.report.frame import export_frame, load_run_folder, records_json, require_run_folder
+    from vidbench.report.frame import write_parquet_frame
 
     if fmt is ResultsFormat.parquet and output is None:
         raise UsageError("--format parquet writes a binary file: give it --output FILE")
@@ -248,6 +254,10 @@ def results(
         raise UsageError(f"--output {output} is a directory; give a file name")
     if output is not None and fmt is ResultsFormat.table:
         raise UsageError("--output takes csv, json, md or parquet; the table is for the terminal")
+    require_run_folder(folder)
+    from vidbench.report.render import MD_COLUMNS, header
+    from vidbench.report.tables import _py, format_value, markdown_table
+
     if aggregated:
         from vidbench.report.aggregate import aggregate, aggregate_rows, export_aggregate
 
@@ -287,12 +297,14 @@ def report(
     fmt: str = typer.Option("html,md", "--format", help="Comma-separated: html, md."),
 ):
     """Render the reports of a run folder again, from its store alone."""
-    from vidbench.report import FORMATS, render_reports
-
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
-    bad = [f for f in formats if f not in FORMATS]
-    if bad or not formats:
+    if not formats or any(f not in REPORT_FORMATS for f in formats):
         raise UsageError(f"--format takes html and/or md, not {fmt!r}")
+    from vidbench.report.frame import require_run_folder
+
+    require_run_folder(folder)
+    from vidbench.report.render import render_reports
+
     for path in render_reports(folder, formats):
         out.print(f"report: {path}", highlight=False)
 
@@ -387,6 +399,7 @@ def data_check(
     decoder: str = typer.Option("pyav", "--decoder", help="pyav, torchcodec or auto."),
 ):
     """List every unreadable video under ROOT with the reason; exit 1 if there is any, 0 if none."""
+    require_folder(root)  # before the decoders (and torch) are imported
     from vidbench.data.check import check_videos
 
     bad = check_videos(root, decoder=decoder)

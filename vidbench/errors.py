@@ -25,3 +25,13 @@ class RegistryError(VidbenchError):
     """An unknown or duplicate model/dataset name, or arguments its builder does not take."""
 
     exit_code = 2
+
+
+def require_folder(path) -> "Path":
+    """`path` as a Path when it is a folder; a UsageError saying what it is otherwise."""
+    from pathlib import Path
+
+    folder = Path(path)
+    if not folder.is_dir():
+        raise UsageError(f"{str(folder)!r} is not a folder" if folder.exists() else f"{str(folder)!r} does not exist")
+    return folder

@@ -8,7 +8,7 @@ from typing import Callable
 from vidbench.data.decode import open_video
 from vidbench.data.errors import DecodeError
 from vidbench.data.index import find_videos
-from vidbench.errors import UsageError
+from vidbench.errors import require_folder
 
 
 def probe_video(path: str | Path, decoder: str = "pyav") -> str | None:
@@ -30,9 +30,7 @@ def check_videos(root: str | Path, decoder: str = "pyav",
 
     Raises UsageError when root is not a folder.
     """
-    folder = Path(root)
-    if not folder.is_dir():
-        raise UsageError(f"{str(folder)!r} is not a folder" if folder.exists() else f"{str(folder)!r} does not exist")
+    folder = require_folder(root)
     videos = find_videos(folder)
     bad = []
     for done, path in enumerate(videos, 1):

@@ -38,12 +38,18 @@ def resolution_side(label: str) -> int:
     return min(int(p) for p in str(label).split("x"))
 
 
-def load_run_folder(folder: str | Path, details: bool = True) -> RunFolder:
-    """The folder's runs. details=False leaves each run's detail and environment unread (empty), which
-    is most of the JSON a store holds: for readers of the figures alone (results, compare)."""
+def require_run_folder(folder: str | Path) -> Path:
+    """`folder` when it holds a store; a UsageError otherwise."""
     folder = Path(folder)
     if not (folder / STORE_NAME).is_file():
         raise UsageError(f"{folder} is not a vidbench run folder (no {STORE_NAME})")
+    return folder
+
+
+def load_run_folder(folder: str | Path, details: bool = True) -> RunFolder:
+    """The folder's runs. details=False leaves each run's detail and environment unread (empty), which
+    is most of the JSON a store holds: for readers of the figures alone (results, compare)."""
+    folder = require_run_folder(folder)
     with ResultStore.open_existing(folder) as store:
         rows = store.rows() if details else store.rows(parse=("spec",))
         suite_name = store.get_meta("suite_name") or folder.name

@@ -8,6 +8,7 @@ from typing import Callable
 
 from vidbench.errors import UsageError
 from vidbench.report import render_reports
+from vidbench.run.executor_choice import EXECUTORS, check_executor  # noqa: F401 (re-exported)
 from vidbench.run.executors import LocalExecutor
 from vidbench.run.lock import FolderLock
 from vidbench.run.policy import FAILED_STATUSES
@@ -17,7 +18,6 @@ from vidbench.store.sqlite import STORE_NAME, ResultStore
 from vidbench.suite import RunSpec, Suite, expand_suite, load_suite
 from vidbench.suite.plugins import import_plugins, resolve_plugins
 
-EXECUTORS = ("local", "ray")
 
 
 @dataclass
@@ -39,10 +39,11 @@ class PreparedSweep:
         return plan_runs(self.specs, self.stored_statuses(), rerun_failed, force)
 
 
-def prepare_sweep(suite_path: str | Path, output: str | Path | None = None) -> PreparedSweep:
-    """Everything that can go wrong with the suite goes wrong here, before anything is run or written."""
+def prepare_sweep(suite_path: str | Path, output: str | Path | None = None, suite: Suite | None = None) -> PreparedSweep:
+    """Everything that can go wrong with the suite goes wrong here, before anything is run or written.
+    `suite`: the file already loaded and validated (the CLI does that before importing torch)."""
     suite_path = Path(suite_path)
-    suite = load_suite(suite_path)
+    suite = suite or load_suite(suite_path)
     plugins = resolve_plugins(suite.plugins, suite_path.parent)
     import_plugins(plugins)
     specs = expand_suite(suite)
@@ -65,14 +66,6 @@ class SweepOutcome:
     def exit_code(self) -> int:
         failed = any(s in FAILED_STATUSES for s in self.results.values())
         return 1 if failed or self.stopped_devices or self.report_error else 0
-
-
-def check_executor(kind: str, address: str | None = None) -> None:
-    """Refuse an unknown executor, or an address without Ray, before anything is prepared or written."""
-    if kind not in EXECUTORS:
-        raise UsageError(f"--executor must be one of {', '.join(EXECUTORS)}, not {kind!r}")
-    if address and kind != "ray":
-        raise UsageError("--address only applies with --executor ray")
 
 
 def make_executor(kind: str, prepared: PreparedSweep, address: str | None = None):

@@ -1,7 +1,9 @@
-"""Suite files: schema, loading, plugin import and grid expansion."""
+"""Suite files: schema, loading, plugin import and grid expansion (resolved on first use: the schema and
+RunSpec import no torch, expansion imports the registries)."""
 
-from vidbench.suite.expand import expand_suite
-from vidbench.suite.schema import METRICS, Suite, load_suite, parse_suite
-from vidbench.suite.spec import RunSpec
+from vidbench.lazy import lazy_face
 
-__all__ = ["METRICS", "RunSpec", "Suite", "expand_suite", "load_suite", "parse_suite"]
+_FACE = {"expand_suite": "vidbench.suite.expand", "METRICS": "vidbench.suite.schema", "Suite": "vidbench.suite.schema",
+         "load_suite": "vidbench.suite.schema", "parse_suite": "vidbench.suite.schema", "RunSpec": "vidbench.suite.spec"}
+__all__ = sorted(_FACE)
+__getattr__, __dir__ = lazy_face(__name__, _FACE)
