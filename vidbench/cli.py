@@ -44,6 +44,11 @@ def cli_errors(fn):
     return wrapper
 
 
+MAX_SUMMARY_ROWS = 40  # finished runs listed at the end of `vidbench run`; the report has them all
+# Short headers of the closing summary's figures.
+SHORT_HEADERS = {"params": "params", "gmacs": "GMACs", "peak_mem_mb": "peak MiB", "latency_ms_p50": "p50 ms",
+                 "throughput_clips_s": "clips/s", "train_throughput_clips_s": "train clips/s", "top1": "top-1 %",
+                 "data_throughput_clips_s": "data clips/s"}
 REPORT_FORMATS = ("html", "md")  # vidbench.report.render.FORMATS, without importing matplotlib to check
 
 
@@ -129,6 +134,7 @@ def run(
         for device in outcome.stopped_devices:
             err.print(f"stopped {device}: limits.max_consecutive_failures "
                       f"({prepared.suite.limits.max_consecutive_failures}) failed runs in a row", highlight=False)
+        _print_finished(prepared)
         for p in outcome.reports:
             out.print(f"report: {p}", highlight=False)
     raise typer.Exit(outcome.exit_code)
@@ -162,39 +168,100 @@ def _print_plan(prepared, plan, as_json: bool) -> None:
     out.print(table)
 
 
+class _SkipGroups:
+    """Runs skipped for one reason on one device, said once ('16 runs on cuda skipped: CUDA is not
+    available…') instead of a line each: flushed before the next printed line and at the end."""
+
+    def __init__(self, say):
+        self.say, self.groups = say, {}
+
+    def add(self, spec, result) -> None:
+        key = (spec.device, result.error or "")
+        self.groups[key] = self.groups.get(key, 0) + 1
+
+    def flush(self) -> None:
+        for (device, reason), n in self.groups.items():
+            self.say(f"{n} run{'s' if n > 1 else ''} on {device} skipped: {reason}")
+        self.groups = {}
+
+
 def _execute_with_progress(prepared, plan, todo: int, quiet: bool, executor: str, address: str | None):
     from vidbench.run.session import execute_sweep
 
     done = [0]
     if quiet or not out.is_terminal:
+        skips = _SkipGroups(lambda line: print(line, flush=True))
+
         def on_start(spec):
             pass
 
         def on_end(spec, result):
             done[0] += 1
-            if not quiet:
-                msg = f"  {result.error}" if result.error else ""
-                print(f"[{done[0]}/{todo}] {_describe(spec)}: {result.status} ({result.duration_s or 0:.1f} s){msg}",
-                      flush=True)
+            if quiet:
+                return
+            if result.status == "skipped":
+                skips.add(spec, result)
+                return
+            skips.flush()
+            msg = f"  {result.error}" if result.error else ""
+            print(f"[{done[0]}/{todo}] {_describe(spec)}: {result.status} ({result.duration_s or 0:.1f} s){msg}",
+                  flush=True)
 
-        return execute_sweep(prepared, plan, executor, address, on_start=on_start, on_end=on_end)
+        outcome = execute_sweep(prepared, plan, executor, address, on_start=on_start, on_end=on_end)
+        skips.flush()
+        return outcome
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=out) as progress:
         task = progress.add_task("starting", total=todo)
+        skips = _SkipGroups(lambda line: progress.console.print(line, highlight=False, markup=False))
 
         def on_start(spec):
             progress.update(task, description=_describe(spec))
 
         def on_end(spec, result):
-            if result.status != "ok":
-                progress.console.print(f"{_describe(spec)}: {result.status} {result.error or ''}", highlight=False,
-                                       markup=False)
+            if result.status == "skipped":
+                skips.add(spec, result)
+            else:
+                skips.flush()
+                if result.status != "ok":
+                    progress.console.print(f"{_describe(spec)}: {result.status} {result.error or ''}",
+                                           highlight=False, markup=False)
             progress.advance(task)
 
-        return execute_sweep(prepared, plan, executor, address, on_start=on_start, on_end=on_end)
+        outcome = execute_sweep(prepared, plan, executor, address, on_start=on_start, on_end=on_end)
+        skips.flush()
+        return outcome
+
+
+def _print_finished(prepared) -> None:
+    """The key figures of the suite's finished runs, one line each (the metrics it asked for), so that the
+    answer is on screen without opening the report."""
+    from vidbench.metrics import columns_of
+    from vidbench.report.frame import load_run_folder
+    from vidbench.report.tables import format_value
+
+    ids = {s.run_id for s in prepared.specs}
+    frame = load_run_folder(prepared.output, details=False).frame
+    frame = frame[frame["run_id"].isin(ids) & (frame["status"] == "ok")]
+    if frame.empty:
+        return
+    figures = [columns_of(m)[0] for m in prepared.suite.metrics]
+    figures = [c for c in figures if frame[c].notna().any()]
+    table = Table(title=f"{len(frame)} finished run(s)", title_justify="left")
+    for name in ("model", "dataset", "input", "batch", "device", "precision"):
+        table.add_column(name)
+    for c in figures:
+        table.add_column(SHORT_HEADERS.get(c, c), justify="right")
+    shown = frame.sort_values(["dataset", "device", "variant", "side", "clip_length"], kind="stable")
+    for _, r in shown.head(MAX_SUMMARY_ROWS).iterrows():
+        table.add_row(r["variant"], r["dataset"], f"{r['resolution']}px × {r['clip_length']}", str(r["batch_size"]),
+                      r["device"], r["precision"], *(format_value(r[c]) for c in figures))
+    out.print(table)
+    if len(frame) > MAX_SUMMARY_ROWS:
+        out.print(f"… and {len(frame) - MAX_SUMMARY_ROWS} more in the report", highlight=False)
 
 
 @app.command()
