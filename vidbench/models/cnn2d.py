@@ -162,28 +162,30 @@ def _tsn_small(num_classes: int, widths: tuple[int, ...], dropout: float, consen
 
 
 @register_model(family="cnn", arch="tsn", default_input=(8, 32), paper=TSN_PAPER,
-                limits=InputLimits(min_size=16))
+                limits=InputLimits(min_size=16), head="fc")
 def tsn_tiny(num_classes: int = 400, width: int = 16, dropout: float = 0.0, consensus: str = "avg"):
     """Four stride-2 conv stages (width, 2w, 4w, 4w), global pooling, per-frame classifier."""
     return _tsn_small(num_classes, (width, 2 * width, 4 * width, 4 * width), dropout, consensus)
 
 
 @register_model(family="cnn", arch="tsn", default_input=(8, 224), mean=IMAGENET_MEAN, std=IMAGENET_STD,
-                limits=TORCHVISION_2D_LIMITS, paper=TSN_PAPER)
+                limits=TORCHVISION_2D_LIMITS, paper=TSN_PAPER, head="fc",
+                torchvision_weights="ResNet18_Weights")
 def tsn_resnet18(num_classes: int = 400, dropout: float = 0.5, consensus: str = "avg"):
     """TSN over torchvision's ResNet-18: per-frame backbone and classifier, average consensus."""
     return _create_tsn("resnet18", num_classes, shift=False, dropout=dropout, consensus=consensus)
 
 
 @register_model(family="cnn", arch="tsn", default_input=(8, 224), mean=IMAGENET_MEAN, std=IMAGENET_STD,
-                limits=TORCHVISION_2D_LIMITS, paper=TSN_PAPER)
+                limits=TORCHVISION_2D_LIMITS, paper=TSN_PAPER, head="fc",
+                torchvision_weights="ResNet50_Weights")
 def tsn_resnet50(num_classes: int = 400, dropout: float = 0.5, consensus: str = "avg"):
     """TSN over torchvision's ResNet-50: per-frame backbone and classifier, average consensus."""
     return _create_tsn("resnet50", num_classes, shift=False, dropout=dropout, consensus=consensus)
 
 
 @register_model(family="cnn", arch="tsm", default_input=(8, 32), paper=TSM_PAPER,
-                limits=InputLimits(min_size=16))
+                limits=InputLimits(min_size=16), head="fc")
 def tsm_tiny(num_classes: int = 400, width: int = 16, dropout: float = 0.0, consensus: str = "avg",
              shift_div: int = 8):
     """TSM over a small ResNet: a stride-2 stem and four BasicBlocks (width, 2w, 4w, 4w)."""
@@ -192,7 +194,8 @@ def tsm_tiny(num_classes: int = 400, width: int = 16, dropout: float = 0.0, cons
 
 
 @register_model(family="cnn", arch="tsm", default_input=(8, 224), mean=IMAGENET_MEAN, std=IMAGENET_STD,
-                limits=TORCHVISION_2D_LIMITS, paper=TSM_PAPER)
+                limits=TORCHVISION_2D_LIMITS, paper=TSM_PAPER, head="fc",
+                torchvision_weights="ResNet18_Weights")
 def tsm_resnet18(num_classes: int = 400, dropout: float = 0.5, consensus: str = "avg", shift_div: int = 8):
     """TSM over torchvision's ResNet-18: residual shift of 1/8 channels each way in every block."""
     return _create_tsn("resnet18", num_classes, shift=True, dropout=dropout, consensus=consensus,
@@ -200,7 +203,8 @@ def tsm_resnet18(num_classes: int = 400, dropout: float = 0.5, consensus: str = 
 
 
 @register_model(family="cnn", arch="tsm", default_input=(8, 224), mean=IMAGENET_MEAN, std=IMAGENET_STD,
-                limits=TORCHVISION_2D_LIMITS, paper=TSM_PAPER)
+                limits=TORCHVISION_2D_LIMITS, paper=TSM_PAPER, head="fc",
+                torchvision_weights="ResNet50_Weights")
 def tsm_resnet50(num_classes: int = 400, dropout: float = 0.5, consensus: str = "avg", shift_div: int = 8):
     """TSM over torchvision's ResNet-50: residual shift of 1/8 channels each way in every block."""
     return _create_tsn("resnet50", num_classes, shift=True, dropout=dropout, consensus=consensus,

@@ -73,7 +73,7 @@ def _create_lrcn(backbone: str, num_classes: int, *, rnn: str, hidden: int, laye
 
 
 @register_model(family="cnn_rnn", arch="lrcn", default_input=(8, 32), paper=LRCN_PAPER,
-                limits=InputLimits(min_size=16))
+                limits=InputLimits(min_size=16), head="fc")
 def lrcn_tiny(num_classes: int = 400, width: int = 16, hidden: int = 128, rnn: str = "lstm",
               bidirectional: bool = False, pooling: str = "last"):
     """Three stride-2 conv stages, a 4×4 grid of features per frame, one LSTM layer."""
@@ -84,10 +84,10 @@ def lrcn_tiny(num_classes: int = 400, width: int = 16, hidden: int = 128, rnn: s
 
 # LRCN's activity-recognition LSTM has 256 hidden units (the paper found 256 better than 1024).
 _LRCN_TV = dict(family="cnn_rnn", arch="lrcn", default_input=(16, 224), mean=IMAGENET_MEAN, std=IMAGENET_STD,
-                limits=TORCHVISION_2D_LIMITS, paper=LRCN_PAPER)
+                limits=TORCHVISION_2D_LIMITS, paper=LRCN_PAPER, head="fc")
 
 
-@register_model(**_LRCN_TV)
+@register_model(**_LRCN_TV, torchvision_weights="ResNet18_Weights")
 def lrcn_resnet18_lstm(num_classes: int = 400, hidden: int = 256, layers: int = 1, bidirectional: bool = False,
                        pooling: str = "last"):
     """torchvision's ResNet-18 (512-d pooled features per frame), then an LSTM."""
@@ -95,7 +95,7 @@ def lrcn_resnet18_lstm(num_classes: int = 400, hidden: int = 256, layers: int = 
                         bidirectional=bidirectional, pooling=pooling)
 
 
-@register_model(**_LRCN_TV)
+@register_model(**_LRCN_TV, torchvision_weights="ResNet18_Weights")
 def lrcn_resnet18_gru(num_classes: int = 400, hidden: int = 256, layers: int = 1, bidirectional: bool = False,
                       pooling: str = "last"):
     """torchvision's ResNet-18 (512-d pooled features per frame), then a GRU."""
@@ -103,7 +103,7 @@ def lrcn_resnet18_gru(num_classes: int = 400, hidden: int = 256, layers: int = 1
                         bidirectional=bidirectional, pooling=pooling)
 
 
-@register_model(**_LRCN_TV)
+@register_model(**_LRCN_TV, torchvision_weights="ResNet50_Weights")
 def lrcn_resnet50_lstm(num_classes: int = 400, hidden: int = 256, layers: int = 1, bidirectional: bool = False,
                        pooling: str = "last"):
     """torchvision's ResNet-50 (2048-d pooled features per frame), then an LSTM."""
@@ -111,7 +111,7 @@ def lrcn_resnet50_lstm(num_classes: int = 400, hidden: int = 256, layers: int = 
                         bidirectional=bidirectional, pooling=pooling)
 
 
-@register_model(**_LRCN_TV)
+@register_model(**_LRCN_TV, torchvision_weights="MobileNet_V3_Large_Weights")
 def lrcn_mobilenet_v3_gru(num_classes: int = 400, hidden: int = 256, layers: int = 1,
                           bidirectional: bool = False, pooling: str = "last"):
     """torchvision's MobileNetV3-Large (960-d pooled features per frame, before its 1280-wide
@@ -179,7 +179,7 @@ class ConvLSTM(nn.Module):
 
 
 @register_model(family="cnn_rnn", arch="convlstm", default_input=(8, 32), paper=CONVLSTM_PAPER,
-                limits=InputLimits(min_size=8))
+                limits=InputLimits(min_size=8), head="fc")
 def convlstm(num_classes: int = 400, width: int = 16, hidden: int = 32, layers: int = 1, kernel_size: int = 3,
              pooling: str = "last"):
     """Two stride-2 conv stages (width, 2·width), ConvLSTM layer(s) of `hidden` channels on the

@@ -113,7 +113,8 @@ class I3DResNet(nn.Module):
 
 @register_model(family="cnn", arch="i3d", default_input=(8, 224), paper=I3D_PAPER, mean=PYSLOWFAST_MEAN,
                 std=PYSLOWFAST_STD,
-                limits=lambda args: InputLimits(min_size=32, min_frames=2 if args.get("temporal_pool", True) else 1))
+                limits=lambda args: InputLimits(min_size=32, min_frames=2 if args.get("temporal_pool", True) else 1),
+                head="fc")
 def i3d_r50(num_classes: int = 400, depth: int = 50, width: int = 64, dropout: float = 0.5,
             temporal_pool: bool = True):
     """I3D R50 (8×8): ResNet-50 whose stem is 5×7×7 and whose bottlenecks alternate 3×1×1 / 1×1×1 first

@@ -18,6 +18,7 @@ from vidbench.registry_base import Registry
 FAMILIES = ("cnn", "cnn_rnn", "transformer")
 KINETICS_MEAN = (0.43216, 0.394666, 0.37645)
 KINETICS_STD = (0.22803, 0.22145, 0.216989)
+WEIGHTS_ARGS = ("weights", "weights_map")  # every model takes them: see weights.py
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,9 @@ class ModelInfo:
     limits: LimitsSpec = field(default_factory=InputLimits)
     paper: str = ""
     torchvision_weights: str | None = None  # name of torchvision's weights enum, e.g. "R3D_18_Weights"
+    # Module path(s) of the final classifier (timm's default_cfg["classifier"]), e.g. ("fc",): the layer
+    # re-initialised when pretrained weights come from a checkpoint with another class count.
+    head: tuple[str, ...] = ()
 
     def input_limits(self, args: dict[str, Any] | None = None) -> InputLimits:
         """Limits for these constructor args (a patch size arg changes the size multiple)."""
@@ -77,10 +81,14 @@ class ModelInfo:
         return {p.name for p in params if p.name != "num_classes"}
 
     def check_args(self, args: dict[str, Any]) -> None:
+        if args.get("weights_map") is not None:
+            from vidbench.models.layouts import parse_weights_map
+
+            parse_weights_map(args["weights_map"])
         accepted = self.accepted_args()
         if accepted is None:
             return
-        unknown = sorted(set(args) - accepted - {"weights"})  # every model takes `weights`
+        unknown = sorted(set(args) - accepted - set(WEIGHTS_ARGS))
         if unknown:
             raise RegistryError(
                 f"model {self.name!r} takes no argument {unknown[0]!r} "
@@ -102,10 +110,12 @@ def register_model(
     limits: LimitsSpec | None = None,
     paper: str = "",
     torchvision_weights: str | None = None,
+    head: str | Iterable[str] | None = None,
 ):
     """Decorator registering a builder `f(num_classes, **args) -> nn.Module` under its function name.
 
-    `default_input` is (frames, size): the clip at which `vidbench models` reports GMACs.
+    `default_input` is (frames, size): the clip at which `vidbench models` reports GMACs. `head`: the
+    module path(s) of the final classifier, re-initialised when pretrained weights have another class count.
     """
     if family not in FAMILIES:
         raise RegistryError(f"family {family!r} is not one of {', '.join(FAMILIES)}")
@@ -124,6 +134,7 @@ def register_model(
             limits=limits if limits is not None else InputLimits(),
             paper=paper,
             torchvision_weights=torchvision_weights,
+            head=(head,) if isinstance(head, str) else tuple(head or ()),
         )
         _MODELS.add(info.name, info)
         return builder
@@ -143,16 +154,20 @@ def list_models(pattern: str | Iterable[str] | None = None, family: str | None =
     return names
 
 
-def create_model(name: str, num_classes: int = 400, weights: str | None = None, **args: Any) -> nn.Module:
+def create_model(name: str, num_classes: int = 400, weights: str | None = None, weights_map: Any = None,
+                 **args: Any) -> nn.Module:
     """Build a registered model; it maps (B, C, T, H, W) float clips to (B, num_classes) logits.
 
-    `weights`: a local checkpoint path, or a torchvision weight-set name found in the torch cache.
+    `weights`: a local checkpoint path (file or Hugging Face folder), or a torchvision weight-set name found
+    in the torch cache; `weights_map`: how to read its keys (a layout name or [REGEX, REPLACEMENT] rules),
+    ignored without `weights`. What loading did is `weights.load_report(model)`.
     """
     info = _MODELS.get(name)
-    info.check_args(args)
+    info.check_args({**args, "weights_map": weights_map})
     model = info.builder(num_classes=num_classes, **args)
     if weights is not None:
         from vidbench.models.weights import load_weights
 
-        load_weights(model, weights, name, info.torchvision_weights)
+        load_weights(model, str(weights), name, info.torchvision_weights, arch=info.arch, head=info.head,
+                     weights_map=weights_map)
     return model

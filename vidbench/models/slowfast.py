@@ -83,7 +83,7 @@ class SlowFast(nn.Module):
 
 @register_model(family="cnn", arch="slowfast", default_input=(32, 224), paper=SLOWFAST_PAPER, mean=PYSLOWFAST_MEAN,
                 std=PYSLOWFAST_STD,
-                limits=lambda args: InputLimits(frame_multiple=args.get("alpha", 4), min_size=32))
+                limits=lambda args: InputLimits(frame_multiple=args.get("alpha", 4), min_size=32), head="fc")
 def slowfast_r50(num_classes: int = 400, alpha: int = 4, beta_inv: int = 8, fusion_channel_ratio: int = 2,
                  fusion_kernel: int = 7, depth: int = 50, width: int = 64, dropout: float = 0.5):
     """SlowFast R50 8×8 as released (PySlowFast configs/Kinetics/SLOWFAST_8x8_R50.yaml): a 32-frame clip

@@ -36,8 +36,10 @@ def _torchvision_video(builder: Callable[..., nn.Module], num_classes: int) -> n
 
 
 def _swin(fn):
+    enum = f"Swin3D_{fn.__name__[-1].upper()}_Weights"
     return register_model(fn, family="transformer", arch="swin3d", default_input=(16, 224), mean=IMAGENET_MEAN,
-                          std=IMAGENET_STD, limits=InputLimits(), paper=VIDEO_SWIN_PAPER)
+                          std=IMAGENET_STD, limits=InputLimits(), paper=VIDEO_SWIN_PAPER, head="head",
+                          torchvision_weights=enum)
 
 
 @_swin
@@ -59,14 +61,16 @@ def swin3d_b(num_classes: int = 400):
 
 
 @register_model(family="transformer", arch="mvit", default_input=(16, 224), mean=MVIT_MEAN, std=MVIT_STD,
-                limits=MVIT_LIMITS, paper=MVIT_V1_PAPER)
+                limits=MVIT_LIMITS, paper=MVIT_V1_PAPER, head="head.1",
+                torchvision_weights="MViT_V1_B_Weights")
 def mvit_v1_b(num_classes: int = 400):
     """torchvision's MViT-v1-B (16×4): absolute space-time position embeddings; exactly 16×224×224."""
     return _torchvision_video(tv_video.mvit_v1_b, num_classes)
 
 
 @register_model(family="transformer", arch="mvit", default_input=(16, 224), mean=MVIT_MEAN, std=MVIT_STD,
-                limits=MVIT_LIMITS, paper=MVIT_V2_PAPER)
+                limits=MVIT_LIMITS, paper=MVIT_V2_PAPER, head="head.1",
+                torchvision_weights="MViT_V2_S_Weights")
 def mvit_v2_s(num_classes: int = 400):
     """torchvision's MViT-v2-S: relative position embeddings, residual pooling; exactly 16×224×224."""
     return _torchvision_video(tv_video.mvit_v2_s, num_classes)

@@ -122,7 +122,7 @@ def _create_timesformer(num_classes: int, *, img_size: int, num_frames: int, pat
 
 
 @register_model(family="transformer", arch="timesformer", default_input=(8, 32), paper=TIMESFORMER_PAPER,
-                mean=IMAGENET_MEAN, std=IMAGENET_STD, limits=patch_limits(8))
+                mean=IMAGENET_MEAN, std=IMAGENET_STD, limits=patch_limits(8), head="head")
 def timesformer_tiny(num_classes: int = 400, img_size: int = 32, num_frames: int = 8, patch_size: int = 8,
                      dim: int = 64, depth: int = 2, heads: int = 4, attention: str = "divided"):
     """A 2-block, 64-wide TimeSformer on 8-px patches: trains on a CPU in seconds."""
@@ -131,7 +131,7 @@ def timesformer_tiny(num_classes: int = 400, img_size: int = 32, num_frames: int
 
 
 @register_model(family="transformer", arch="timesformer", default_input=(8, 224), paper=TIMESFORMER_PAPER,
-                mean=TIMESFORMER_MEAN, std=TIMESFORMER_STD, limits=patch_limits(16))
+                mean=TIMESFORMER_MEAN, std=TIMESFORMER_STD, limits=patch_limits(16), head="head")
 def timesformer_b(num_classes: int = 400, img_size: int = 224, num_frames: int = 8, patch_size: int = 16,
                   dim: int = 768, depth: int = 12, heads: int = 12, attention: str = "divided"):
     """TimeSformer on ViT-B/16 (the paper's default: 8 frames of 224 px, divided space-time attention)."""

@@ -48,7 +48,7 @@ def _create_videomae(num_classes: int, *, patch_size: int, tubelet_size: int, di
 def _register(default_input: tuple[int, int], default_patch: int):
     return register_model(family="transformer", arch="videomae", default_input=default_input,
                           mean=IMAGENET_MEAN, std=IMAGENET_STD, limits=patch_limits(default_patch, 2),
-                          paper=VIDEOMAE_PAPER)
+                          paper=VIDEOMAE_PAPER, head="head")
 
 
 @_register((16, 224), 16)

@@ -1,0 +1,393 @@
+"""Published accuracy of every full-size model: the figure a source reports, with its test protocol.
+
+Each `Published` entry is one row of one source: the dataset, top-1 / top-5 (percent), the test protocol
+(frames T × crop size S², views = temporal clips × spatial crops), the pretraining and the source, named
+precisely enough to find the row again. Nothing here is vidbench's own measurement.
+
+- torchvision's models (r3d_18, mc3_18, r2plus1d_18, s3d, mvit_v1_b, mvit_v2_s, swin3d_t/s/b) take theirs
+  from torchvision's weights metadata when asked (`meta["_metrics"]`; the protocol from `meta["_docs"]`,
+  which states `clip_len`, `clips_per_video` and `frame_rate`, and from the weights' transforms: one
+  resize, then one centre crop of `crop_size`). torchvision's reference evaluation
+  (references/video_classification/train.py, `evaluate`) averages the softmax of `clips_per_video`
+  uniformly spaced clips per video ("video-level"), each one centre crop.
+- vidbench's own implementations take theirs from the official model zoo or release of the network they
+  implement (`OWN_RESULTS`), which names the file and row each figure comes from.
+- A full-size model that no source reports on Kinetics-400 has an explicit reason (`NO_PUBLISHED`).
+- Tiny presets (names ending in `_tiny`) have none.
+
+The module imports no torch at import time; torchvision is imported only inside the function that reads
+its metadata, and the registry only inside the functions that consult it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+K400 = "Kinetics-400"
+SSV2 = "Something-Something v2"
+DATASETS = (K400, SSV2)
+SCRATCH = "none (from scratch)"
+TINY_SUFFIX = "_tiny"
+
+__all__ = [
+    "DATASETS", "FULL_SIZE", "K400", "NO_PUBLISHED", "OWN_RESULTS", "SSV2", "TORCHVISION_PRETRAINING",
+    "TORCHVISION_WEIGHTS",
+    "Published", "full_size_models", "no_published_reason", "primary_result", "published_results",
+    "torchvision_published",
+]
+
+
+@dataclass(frozen=True)
+class Published:
+    """One published result: `top1`/`top5` in percent (`top5` None where the source gives none), measured
+    with `clips` temporal clips × `crops` spatial crops of `frames` frames at `size`×`size` px each."""
+
+    dataset: str
+    top1: float
+    top5: float | None
+    frames: int
+    size: int
+    clips: int
+    crops: int
+    pretraining: str
+    source: str
+    note: str = ""  # protocol details the fields do not carry (sampling rate, resize, ...)
+
+    @property
+    def views(self) -> int:
+        """Views averaged per video: temporal clips × spatial crops."""
+        return self.clips * self.crops
+
+    @property
+    def input(self) -> str:
+        """One view's clip, as `vidbench models` writes inputs: frames x height x width."""
+        return f"{self.frames}x{self.size}x{self.size}"
+
+    @property
+    def protocol(self) -> str:
+        """E.g. "16x224x224, 10x3 views"."""
+        return f"{self.input}, {self.clips}x{self.crops} views"
+
+
+# --- torchvision's models: its weights metadata is the source --------------------------------------------
+
+# model → torchvision weight sets (fully qualified, for torchvision.models.get_weight), DEFAULT first.
+TORCHVISION_WEIGHTS: dict[str, tuple[str, ...]] = {
+    "r3d_18": ("R3D_18_Weights.KINETICS400_V1",),
+    "mc3_18": ("MC3_18_Weights.KINETICS400_V1",),
+    "r2plus1d_18": ("R2Plus1D_18_Weights.KINETICS400_V1",),
+    "s3d": ("S3D_Weights.KINETICS400_V1",),
+    "mvit_v1_b": ("MViT_V1_B_Weights.KINETICS400_V1",),
+    "mvit_v2_s": ("MViT_V2_S_Weights.KINETICS400_V1",),
+    "swin3d_t": ("Swin3D_T_Weights.KINETICS400_V1",),
+    "swin3d_s": ("Swin3D_S_Weights.KINETICS400_V1",),
+    "swin3d_b": ("Swin3D_B_Weights.KINETICS400_V1", "Swin3D_B_Weights.KINETICS400_IMAGENET22K_V1"),
+}
+
+# torchvision's metadata does not state the pretraining; each weight's "recipe" page does.
+_TV_SCRATCH = ("none (from scratch on Kinetics-400; torchvision references/video_classification recipe, "
+               "no --weights)")
+TORCHVISION_PRETRAINING: dict[str, str] = {
+    "R3D_18_Weights.KINETICS400_V1": _TV_SCRATCH,
+    "MC3_18_Weights.KINETICS400_V1": _TV_SCRATCH,
+    "R2Plus1D_18_Weights.KINETICS400_V1": _TV_SCRATCH,
+    "S3D_Weights.KINETICS400_V1": _TV_SCRATCH,
+    "MViT_V1_B_Weights.KINETICS400_V1": ("none (from scratch; ported from the MViT-B 16x4 release, PySlowFast "
+                                         "configs/Kinetics/MVIT_B_16x4_CONV.yaml loads no checkpoint)"),
+    "MViT_V2_S_Weights.KINETICS400_V1": ("none (from scratch; ported from PySlowFast MViTv2-S 16x4, "
+                                         "configs/Kinetics/MVITv2_S_16x4.yaml loads no checkpoint)"),
+    "Swin3D_T_Weights.KINETICS400_V1": "ImageNet-1k (Video Swin Transformer README, Kinetics 400 table)",
+    "Swin3D_S_Weights.KINETICS400_V1": "ImageNet-1k (Video Swin Transformer README, Kinetics 400 table)",
+    "Swin3D_B_Weights.KINETICS400_V1": "ImageNet-1k (Video Swin Transformer README, Kinetics 400 table)",
+    "Swin3D_B_Weights.KINETICS400_IMAGENET22K_V1": ("ImageNet-22k (Video Swin Transformer README, Kinetics 400 "
+                                                    "table)"),
+}
+
+_DOCS_PARAM = re.compile(r"`(\w+)=([0-9.]+)`")
+_DOCS_LEVEL = re.compile(r"estimated on (\w+)-level")
+
+
+def _number(text: str) -> int | float:
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
+def torchvision_published(weights: str) -> Published:
+    """The result torchvision's metadata gives for a weight set, e.g. "R3D_18_Weights.KINETICS400_V1"."""
+    from torchvision.models import get_weight
+
+    entry = get_weight(weights)
+    meta = entry.meta
+    (dataset, metrics), = meta["_metrics"].items()
+    params = {k: _number(v) for k, v in _DOCS_PARAM.findall(meta["_docs"])}
+    keywords = getattr(entry.transforms, "keywords", None) or {}
+    crop_size = keywords.get("crop_size") or tuple(entry.transforms().crop_size)
+    resize_size = keywords.get("resize_size")
+    level = _DOCS_LEVEL.search(meta["_docs"])
+    note = (f"{level.group(1) if level else 'video'}-level accuracy; frame_rate={params.get('frame_rate')}; "
+            f"frames resized to {list(resize_size) if resize_size else '?'}, then one centre crop "
+            f"{crop_size[0]}x{crop_size[1]}")
+    return Published(
+        dataset=dataset,
+        top1=metrics["acc@1"],
+        top5=metrics.get("acc@5"),
+        frames=params["clip_len"],
+        size=crop_size[0],
+        clips=params["clips_per_video"],
+        crops=1,  # the weights' transforms (and so the reference evaluation) take one centre crop
+        pretraining=TORCHVISION_PRETRAINING.get(weights, "not stated in torchvision's metadata"),
+        source=f"torchvision weights metadata {weights} (meta['_metrics'], protocol from meta['_docs']; "
+               f"recipe {meta.get('recipe', '?')})",
+        note=note,
+    )
+
+
+# --- own implementations: the official zoo of the network vidbench implements ----------------------------
+
+_PYSLOWFAST_ZOO = "PySlowFast MODEL_ZOO.md (facebookresearch/SlowFast)"
+_PTV_ZOO = ("PyTorchVideo model zoo, Kinetics-400 (pytorchvideo docs/source/model_zoo.md = PySlowFast "
+            "projects/pytorchvideo/README.md)")
+_PTV_ZOO_PYSLOWFAST = ("PyTorchVideo model zoo in PySlowFast (facebookresearch/SlowFast "
+                       "projects/pytorchvideo/README.md)")
+_VMZ = ("facebookresearch/VMZ tutorials/models.md (Caffe2 release; the authors' table 'equivalent to Table 2' of "
+        "Tran et al., A Closer Look at Spatiotemporal Convolutions, CVPR 2018), Video@1/Video@5")
+_VMZ_NOTE = ("trained from scratch on Kinetics at this clip length; video accuracy averages 10 clips per video, "
+             "one centre 112 crop of 128x171 frames (VMZ tools/test_net.py: clip_per_video=10, crop_per_clip=1)")
+_MMACTION2 = "mmaction2 configs/recognition"
+_IMAGENET_1K = "ImageNet-1k"
+
+
+def _vmz(row: str, clip16: tuple[float, float], clip8: tuple[float, float]) -> tuple[Published, ...]:
+    """A "Closer Look" 18-layer network: VMZ's 16- and 8-frame rows (16 frames first: vidbench's input)."""
+    return tuple(
+        Published(K400, top1, top5, frames, 112, 10, 1, SCRATCH, f"{_VMZ}, row {row} {frames}x112x112", _VMZ_NOTE)
+        for frames, (top1, top5) in ((16, clip16), (8, clip8))
+    )
+
+
+def _x3d(name: str, frames: int, rate: int, train_crop: int, test_crop: int, top1_10view: float,
+         top1_30view: float, ptv: tuple[float, float], ptv_source: str) -> tuple[Published, ...]:
+    config = f"configs/Kinetics/X3D_{name}.yaml"
+    sampling = f"{frames}x{rate} (frames x sampling rate)"
+    return (
+        Published(K400, top1_30view, None, frames, test_crop, 10, 3, SCRATCH,
+                  f"{_PYSLOWFAST_ZOO}, 'X3D models' table, X3D {name}, 'top1 30-view' column; protocol: {config} "
+                  f"(TEST.NUM_SPATIAL_CROPS 3, TEST_CROP_SIZE {test_crop}; 10 ensemble views by default)",
+                  f"{sampling}; the original X3D release (Feichtenhofer, X3D, CVPR 2020); top-5 not given"),
+        Published(K400, top1_10view, None, frames, train_crop, 10, 1, SCRATCH,
+                  f"{_PYSLOWFAST_ZOO}, 'X3D models' table, X3D {name}, 'top1 10-view' column; protocol: {config} "
+                  f"('TEST_CROP_SIZE: {train_crop} # use if TEST.NUM_SPATIAL_CROPS: 1')",
+                  f"{sampling}; 10 clips x 1 centre crop at the training crop; top-5 not given"),
+        Published(K400, ptv[0], ptv[1], frames, test_crop, 10, 3, SCRATCH,
+                  f"{ptv_source}, X3D {name} row; protocol: PySlowFast configs/Kinetics/pytorchvideo/X3D_{name}.yaml "
+                  f"(TEST_CROP_SIZE {test_crop}, 3 spatial crops x 10 clips)",
+                  f"{sampling}; PyTorchVideo's re-trained X3D"),
+    )
+
+
+OWN_RESULTS: dict[str, tuple[Published, ...]] = {
+    # C3D: GluonCV's c3d_kinetics400 is vidbench's c3d exactly (8 convolutions, no BatchNorm, pool5 → 8192 → fc6
+    # 4096 → fc7 4096). VMZ's Kinetics C3D is a different network (BatchNorm, 4608-wide fc6, 64.9M params).
+    "c3d": (
+        Published(K400, 59.5, None, 16, 112, 10, 3, SCRATCH,
+                  "GluonCV model zoo (MXNet), action recognition, Kinetics400 table: c3d_kinetics400 "
+                  "(dmlc/gluon-cv docs/model_zoo/csv_tables/Action_Recognitions/Kinetics400.csv)",
+                  "clip length '16 (32/2)': 16 frames at stride 2; 112x112; '30 views for 3D networks (10 clips "
+                  "and 3-crop)' (docs/model_zoo/action_recognition_mxnet.rst); top-5 not given"),
+    ),
+    "i3d_r50": (
+        Published(K400, 73.5, 90.8, 8, 256, 10, 3, SCRATCH,
+                  f"{_PYSLOWFAST_ZOO}, 'Kinetics 400 and 600' table, I3D R50 8 x 8 (Kinetics/c2/I3D_8x8_R50)",
+                  "8x8 (frames x sampling rate); crops x clips 3 x 10; TEST_CROP_SIZE 256 "
+                  "(configs/Kinetics/c2/I3D_8x8_R50.yaml)"),
+        Published(K400, 73.27, 90.70, 8, 256, 10, 3, SCRATCH, f"{_PTV_ZOO}, I3D R50 8x8 row",
+                  "8x8; 'Flops (G) x views' 37.53 x 3 x 10; TEST_CROP_SIZE 256 "
+                  "(PySlowFast configs/Kinetics/pytorchvideo/I3D_8x8_R50.yaml)"),
+    ),
+    "slowfast_r50": (
+        Published(K400, 77.0, 92.6, 32, 256, 10, 3, SCRATCH,
+                  f"{_PYSLOWFAST_ZOO}, 'Kinetics 400 and 600' table, SlowFast R50 8 x 8 "
+                  "(Kinetics/c2/SLOWFAST_8x8_R50)",
+                  "8x8: the slow pathway sees 8 of the clip's 32 frames (NUM_FRAMES 32, SAMPLING_RATE 2); crops x "
+                  "clips 3 x 10; TEST_CROP_SIZE 256 (configs/Kinetics/c2/SLOWFAST_8x8_R50.yaml)"),
+        Published(K400, 76.94, 92.69, 32, 256, 10, 3, SCRATCH, f"{_PTV_ZOO}, SlowFast R50 8x8 row",
+                  "'Flops (G) x views' 65.71 x 3 x 10; NUM_FRAMES 32, TEST_CROP_SIZE 256 "
+                  "(PySlowFast configs/Kinetics/pytorchvideo/SLOWFAST_8x8_R50.yaml)"),
+        Published(SSV2, 61.68, 86.92, 32, 256, 1, 3,
+                  "Kinetics-400 (supervised SlowFast R50 8x8)",
+                  "PyTorchVideo model zoo, Something-Something V2 table (pytorchvideo docs/source/model_zoo.md), "
+                  "SlowFast R50 8x8 row",
+                  "'Flops (G) x views' 66.60 x 3 x 1; NUM_FRAMES 32, TEST_CROP_SIZE 256, NUM_ENSEMBLE_VIEWS 1, "
+                  "NUM_SPATIAL_CROPS 3 (PySlowFast configs/SSv2/pytorchvideo/SLOWFAST_8x8_R50.yaml)"),
+    ),
+    "x3d_xs": _x3d("XS", 4, 12, 160, 182, 68.7, 69.5, (69.12, 88.63), _PTV_ZOO),
+    "x3d_s": _x3d("S", 13, 6, 160, 182, 73.1, 73.5, (73.33, 91.27), _PTV_ZOO),
+    "x3d_m": _x3d("M", 16, 5, 224, 256, 75.1, 76.2, (75.94, 92.72), _PTV_ZOO),
+    "x3d_l": _x3d("L", 16, 5, 312, 356, 76.9, 77.5, (77.44, 93.31), _PTV_ZOO_PYSLOWFAST),
+    # "A Closer Look" (Tran et al. 2018), 18 layers. vidbench's r2d_18 is, at its default stem_frames=1, the
+    # paper's f-R2D (frame-wise 2D convolutions): VMZ's fR2D-18 row (27.6 GFLOPs, 11.4M at 16x112², as here).
+    # r3d_18, mc3_18 and r2plus1d_18 are torchvision's and take torchvision's figures (above).
+    "r2d_18": _vmz("fR2D-18", (60.9, 81.9), (60.0, 81.8)),
+    "mc2_18": _vmz("MC2-18", (64.8, 85.1), (63.0, 83.8)),
+    "mc4_18": _vmz("MC4-18", (65.6, 85.6), (63.0, 84.2)),
+    "mc5_18": _vmz("MC5-18", (65.6, 85.5), (62.9, 84.2)),
+    "rmc2_18": _vmz("rMC2-18", (65.4, 85.5), (62.7, 83.9)),
+    "rmc3_18": _vmz("rMC3-18", (65.5, 85.7), (62.8, 83.7)),
+    "rmc4_18": _vmz("rMC4-18", (65.6, 85.3), (62.8, 83.3)),
+    "rmc5_18": _vmz("rMC5-18", (63.5, 84.2), (61.6, 83.1)),
+    # TSN scores single frames (one per segment) and averages them: 25 frames x 10 crops = 250 views.
+    "tsn_resnet18": (
+        Published(K400, 65.5, None, 1, 224, 25, 10, _IMAGENET_1K,
+                  "GluonCV model zoo (MXNet), action recognition, Kinetics400 table: resnet18_v1b_kinetics400 "
+                  "(TSN; dmlc/gluon-cv docs/model_zoo/csv_tables/Action_Recognitions/Kinetics400.csv)",
+                  "trained with 7 segments; tested with '250 views for 2D networks (25 frames and 10-crop)' "
+                  "(docs/model_zoo/action_recognition_mxnet.rst); ResNet-18 v1b = torchvision's ResNet-18; "
+                  "top-5 not given"),
+    ),
+    "tsn_resnet50": (
+        Published(K400, 74.12, 91.34, 1, 224, 25, 10, _IMAGENET_1K,
+                  f"{_MMACTION2}/tsn/README.md, Kinetics-400, 1x1x8 ResNet50 row "
+                  "(tsn_imagenet-pretrained-r50_8xb32-1x1x8-100e_kinetics400-rgb)",
+                  "trained with 8 segments; testing protocol '25 clips x 10 crop': SampleFrames clip_len=1, "
+                  "num_clips=25, Resize short side 256, TenCrop 224"),
+        Published(SSV2, 35.51, 67.09, 1, 224, 25, 10, _IMAGENET_1K,
+                  f"{_MMACTION2}/tsn/README.md, Something-Something V2, 1x1x8 ResNet50 row "
+                  "(tsn_imagenet-pretrained-r50_8xb32-1x1x8-50e_sthv2-rgb)",
+                  "trained with 8 segments; testing protocol '25 clips x 10 crop' (TenCrop 224)"),
+    ),
+    "tsm_resnet50": (
+        Published(K400, 74.1, None, 8, 256, 10, 3, _IMAGENET_1K,
+                  "TSM authors' model zoo (mit-han-lab/temporal-shift-module README), Kinetics-400 'Dense Sample' "
+                  "table, TSM ResNet50 8 * 10clips (Lin et al., TSM, ICCV 2019, Table 1)",
+                  "I3D dense sampling, 10 clips; test_models.py --test_crops=3 --dense_sample --full_res: 3 crops "
+                  "of 256 (scale_size); ImageNet-pretrained torchvision ResNet-50; top-5 not given"),
+        Published(K400, 73.18, 90.56, 8, 224, 1, 10, _IMAGENET_1K,
+                  f"{_MMACTION2}/tsm/README.md, Kinetics-400, 1x1x8 ResNet50 row "
+                  "(tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_kinetics400-rgb)",
+                  "uniform sampling of 8 segments (the 8-frame clip, one clip); '8 clips x 10 crop': TenCrop 224"),
+        Published(SSV2, 62.72, 87.70, 8, 256, 2, 3, _IMAGENET_1K,
+                  f"{_MMACTION2}/tsm/README.md, Something-something V2, 1x1x8 ResNet50 row "
+                  "(tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_sthv2-rgb)",
+                  "8 segments, twice_sample=True (2 clips), ThreeCrop 256"),
+    ),
+    "timesformer_b": (
+        Published(K400, 77.9, 93.2, 8, 224, 1, 3,
+                  "ImageNet-21k pre-trained, ImageNet-1k fine-tuned ViT-B/16 (timm jx_vit_base_p16_224, loaded by "
+                  "TimeSformer's vit.py)",
+                  "TimeSformer README model zoo (facebookresearch/TimeSformer), TimeSformer K400 8 frames 224 row",
+                  "divided space-time attention; configs/Kinetics/TimeSformer_divST_8x32_224.yaml: 8 frames at "
+                  "sampling rate 32, TEST_CROP_SIZE 224, NUM_ENSEMBLE_VIEWS 1, NUM_SPATIAL_CROPS 3; the README "
+                  "notes the released models were re-trained, so they may differ slightly from the paper's"),
+        Published(SSV2, 59.1, 85.6, 8, 224, 1, 3,
+                  "ImageNet-21k pre-trained, ImageNet-1k fine-tuned ViT-B/16 (timm jx_vit_base_p16_224, loaded by "
+                  "TimeSformer's vit.py)",
+                  "TimeSformer README model zoo (facebookresearch/TimeSformer), TimeSformer SSv2 8 frames 224 row",
+                  "configs/SSv2/TimeSformer_divST_8_224.yaml: TEST_CROP_SIZE 224, NUM_ENSEMBLE_VIEWS 1, "
+                  "NUM_SPATIAL_CROPS 3"),
+    ),
+    "videomae_vit_s": (
+        Published(K400, 79.0, 93.8, 16, 224, 5, 3, "Kinetics-400 self-supervised (VideoMAE, 1600 ep)",
+                  "VideoMAE MODEL_ZOO.md (MCG-NJU/VideoMAE), Kinetics-400, ViT-S 1600 epochs, #Frame 16x5x3",
+                  "I3D dense sampling (sampling_rate 4); finetune.sh: --test_num_segment 5 --test_num_crop 3, "
+                  "input 224"),
+        Published(SSV2, 66.8, 90.3, 16, 224, 2, 3, "Something-Something v2 self-supervised (VideoMAE, 2400 ep)",
+                  "VideoMAE MODEL_ZOO.md (MCG-NJU/VideoMAE), Something-Something V2, ViT-S 2400 epochs, "
+                  "#Frame 16x2x3",
+                  "TSN uniform sampling; finetune.sh: --test_num_segment 2 --test_num_crop 3, input 224"),
+    ),
+    "videomae_vit_b": (
+        Published(K400, 81.5, 95.1, 16, 224, 5, 3, "Kinetics-400 self-supervised (VideoMAE, 1600 ep)",
+                  "VideoMAE MODEL_ZOO.md (MCG-NJU/VideoMAE), Kinetics-400, ViT-B 1600 epochs, #Frame 16x5x3",
+                  "I3D dense sampling (sampling_rate 4); finetune.sh: --test_num_segment 5 --test_num_crop 3, "
+                  "input 224"),
+        Published(SSV2, 70.8, 92.4, 16, 224, 2, 3, "Something-Something v2 self-supervised (VideoMAE, 2400 ep)",
+                  "VideoMAE MODEL_ZOO.md (MCG-NJU/VideoMAE), Something-Something V2, ViT-B 2400 epochs, "
+                  "#Frame 16x2x3",
+                  "TSN uniform sampling; finetune.sh: --test_num_segment 2 --test_num_crop 3, input 224"),
+    ),
+    # vidbench's vivit_b is the factorised encoder (Model 2), so the FE row; the unfactorised ViViT-B/16x2
+    # (79.9) is a different network.
+    "vivit_b": (
+        Published(K400, 78.4, None, 32, 224, 4, 3, "ImageNet-21k (ViT-B/16 initialisation)",
+                  "Scenic ViViT model zoo (google-research/scenic scenic/projects/vivit/README.md), "
+                  "ViViT-B/16x2 FE, Kinetics 400, views 4x3",
+                  "32 frames at stride 2, crop 224 (configs/kinetics400/vivit_base_factorised_encoder.py: "
+                  "num_test_clips 4, do_three_spatial_crops); top-5 not given"),
+    ),
+}
+
+_LRCN_REASON = (
+    "No published Kinetics-400 result: LRCN (Donahue et al., CVPR 2015) predates Kinetics (its activity recognition "
+    "results are on UCF101), "
+    "and no model zoo searched (torchvision, PySlowFast/PyTorchVideo, mmaction2, GluonCV) releases a "
+    "{backbone} + {rnn} recognizer; vidbench's LRCN-style composition (torchvision ImageNet backbone, pooled "
+    "per-frame features, a 256-unit {rnn}) matches no published model."
+)
+
+NO_PUBLISHED: dict[str, str] = {
+    "lrcn_resnet18_lstm": _LRCN_REASON.format(backbone="ResNet-18", rnn="LSTM"),
+    "lrcn_resnet18_gru": _LRCN_REASON.format(backbone="ResNet-18", rnn="GRU"),
+    "lrcn_resnet50_lstm": _LRCN_REASON.format(backbone="ResNet-50", rnn="LSTM"),
+    "lrcn_mobilenet_v3_gru": _LRCN_REASON.format(backbone="MobileNetV3-Large", rnn="GRU"),
+    "convlstm": (
+        "No published Kinetics-400 result: ConvLSTM (Shi et al., NeurIPS 2015) is a precipitation-nowcasting model "
+        "(Moving MNIST, radar echo), not an action recognizer; vidbench's convlstm is a small CPU-sized network "
+        "(two conv stages and one ConvLSTM layer at 8x32x32) that no source reports on Kinetics."
+    ),
+    "tsm_resnet18": (
+        "No published Kinetics-400 result: the TSM authors' model zoo (mit-han-lab/temporal-shift-module README) "
+        "releases Kinetics-400 TSM models over ResNet-50 (also ResNet-50 NL, ResNeXt-101, MobileNetV2) and "
+        "mmaction2's TSM zoo over ResNet-50, MobileNetV2 and MobileOne-S4, none over ResNet-18; vidbench composes "
+        "it from TSM's residual shift and torchvision's ResNet-18."
+    ),
+}
+
+
+# --- queries -------------------------------------------------------------------------------------------------
+
+def _registered(model_name: str) -> None:
+    from vidbench.models import model_info
+
+    model_info(model_name)  # RegistryError for an unknown name
+
+
+def full_size_models() -> list[str]:
+    """Every registered model whose name does not end with `_tiny`, sorted (read from the registry now)."""
+    from vidbench.models import list_models
+
+    return [name for name in list_models() if not name.endswith(TINY_SUFFIX)]
+
+
+def __getattr__(name: str):
+    if name == "FULL_SIZE":  # computed on access: the registry can grow after this module is imported
+        return tuple(full_size_models())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def published_results(model_name: str) -> tuple[Published, ...]:
+    """The published results of a registered model, the primary one first; () for tiny presets and for
+    models no source reports on (see `no_published_reason`). RegistryError for an unknown name."""
+    _registered(model_name)
+    if model_name.endswith(TINY_SUFFIX):
+        return ()
+    if model_name in TORCHVISION_WEIGHTS:
+        return tuple(torchvision_published(w) for w in TORCHVISION_WEIGHTS[model_name])
+    return OWN_RESULTS.get(model_name, ())
+
+
+def primary_result(model_name: str, dataset: str = K400) -> Published | None:
+    """The first published result of the model on `dataset`, or None."""
+    return next((r for r in published_results(model_name) if r.dataset == dataset), None)
+
+
+def no_published_reason(model_name: str) -> str | None:
+    """Why the model has no published result; None exactly when `published_results` has some."""
+    _registered(model_name)
+    if model_name.endswith(TINY_SUFFIX):
+        return "a tiny preset (CPU-sized variant): no source reports on it"
+    if model_name in NO_PUBLISHED:
+        return NO_PUBLISHED[model_name]
+    if model_name in TORCHVISION_WEIGHTS or model_name in OWN_RESULTS:
+        return None
+    return f"no published result is recorded for {model_name!r} in vidbench.models.published"
