@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from tests.report.synthetic import write_store
-from vidbench.axes import AXES, EXCLUDE_KEYS, TRAIN_KEYS, train_identity
+from vidbench.axes import ALWAYS, AXES, EXCLUDE_KEYS, TRAIN_KEYS, train_identity
 from vidbench.errors import SuiteError
 from vidbench.metrics import COLUMNS, COMPARED_COLUMNS, MEASURE_NAMES, changed_by, columns_of, header
 from vidbench.report.compare import compare_folders
@@ -110,7 +110,8 @@ def test_train_identity_keeps_what_the_metrics_read():
     assert train_identity(train, {"memory"}) == {}
     assert train_identity({**train, "optimizer": "sgd", "lr": 0.1}, {"memory"}) == {"optimizer": "sgd"}
     trained = train_identity(train, {"accuracy"})
-    assert set(trained) == {k.name for k in TRAIN_KEYS} - {"schedule", "warmup_epochs"}  # late keys at neutral
+    assert set(trained) == {k.name for k in TRAIN_KEYS if k.left_out_at is ALWAYS}  # late keys left out at neutral
+    assert "schedule" not in trained and "epochs" in trained
     assert train_identity({**train, "schedule": "cosine"}, {"accuracy"})["schedule"] == "cosine"
 
 

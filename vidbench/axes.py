@@ -125,6 +125,8 @@ class TrainKey:
 
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("constant", "cosine")
+PROTOCOLS = ("full", "linear_probe", "partial")  # what of a (pretrained) model trains: all, the head, all but
+# the first `freeze` stages
 # The optimizer state is part of a training step's peak memory: the optimizer (and SGD's momentum buffer)
 # change `memory` as well as the trained metrics.
 _OPTIMIZER_STATE = frozenset({"accuracy", "train_throughput", "memory"})
@@ -138,6 +140,16 @@ TRAIN_KEYS: tuple[TrainKey, ...] = (
     TrainKey("batch_size", PositiveInt, 16),
     TrainKey("schedule", Literal[SCHEDULES], "constant", left_out_at="constant"),
     TrainKey("warmup_epochs", Annotated[float, Field(ge=0, allow_inf_nan=False)], 0.0, left_out_at=0.0),
+    # The transfer protocol (added after stores existed: each left out of the identity at the value that
+    # trains as before). `freeze` counts the model's declared stages; `layer_decay` scales each block's
+    # learning rate by decay^(depth above it), as BEiT and VideoMAE fine-tune.
+    TrainKey("protocol", Literal[PROTOCOLS], "full", left_out_at="full"),
+    TrainKey("freeze", Annotated[int, Field(ge=0)], 0, left_out_at=0),
+    TrainKey("layer_decay", Annotated[float, Field(gt=0, le=1)], 1.0, left_out_at=1.0),
+    # Validation every N epochs (0: only at the end): the accuracy curve and best_top1 exist only with it.
+    TrainKey("eval_every", Annotated[int, Field(ge=0)], 0, left_out_at=0, affects=frozenset({"accuracy"})),
+    # Where the trained weights go changes no figure: never part of the identity.
+    TrainKey("save_weights", bool, False, left_out_at=False, affects=frozenset()),
 )
 TRAIN_BY_NAME = {k.name: k for k in TRAIN_KEYS}
 # The values that train as before a key existed: what older specs and stores are read with.

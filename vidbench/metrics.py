@@ -126,6 +126,18 @@ COLUMNS: tuple[Column, ...] = (
     Column("data_throughput_clips_s", "data_throughput", "input pipeline (clips/s)", "higher", aggregate="median",
            noise="single"),
     Column("clip_top1", "accuracy", "clip top-1 (%, multi-view)", "higher", noise="seed"),
+    # The cost of the test protocol: a video is `views` clips (test clips × crops), batched together.
+    Column("views", "flops", "views per video (clips × crops)", None, kind="int",
+           not_compared="the test protocol, a setting of the run"),
+    Column("gmacs_per_video", "flops", "GMACs per video (all views)", "lower"),
+    _timing("latency_ms_per_video", "latency", "latency per video (ms, all views)", "video_s"),
+    _rate("videos_s", "throughput", "videos/s (all views)", "video_s"),
+    # The accuracy curve (with train.eval_every) and what training cost.
+    Column("best_top1", "accuracy", "best top-1 (%, over the evaluations)", "higher", noise="seed"),
+    Column("best_epoch", "accuracy", "epoch of the best top-1", None, kind="int",
+           not_compared="an epoch number, not a figure to improve"),
+    Column("train_s", "accuracy", "training time (s, wall)", "lower", noise="single"),
+    Column("train_pflops", "accuracy", "training PFLOPs (train GMACs × 2 × clips seen)", "lower"),
 )
 COLUMNS_BY_NAME = {c.name: c for c in COLUMNS}
 CONTRACT_COLUMNS = tuple(c.name for c in COLUMNS if c.contract)

@@ -116,7 +116,7 @@ def test_a_real_tiny_spec_runs_ok_in_a_worker(ex):
     expected_params = sum(p.numel() for p in create_model("tsn_tiny", num_classes=4).parameters())
     assert result.metrics["params"] == expected_params
     assert result.metrics["gmacs"] > 0 and result.metrics["gflops"] == pytest.approx(2 * result.metrics["gmacs"])
-    assert set(result.metrics) == {"params", "gmacs", "gflops", "train_gmacs"}
+    assert set(result.metrics) == {"params", "gmacs", "gflops", "train_gmacs", "views", "gmacs_per_video"}
     assert result.env["torch"]
 
 

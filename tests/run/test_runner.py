@@ -19,8 +19,10 @@ COLUMNS_OF = {
 # Figures beyond the contract, derived from the same measurements (on the CPU, with fewer than 100 samples:
 # no p99, no MFU).
 EXTRAS_OF = {
-    "params": set(), "flops": {"train_gmacs"}, "memory": {"rss_peak_mb"}, "latency": {"unstable"},
-    "throughput": {"throughput_frames_s", "unstable"}, "accuracy": set(),
+    "params": set(), "flops": {"train_gmacs", "views", "gmacs_per_video"}, "memory": {"rss_peak_mb"},
+    "latency": {"unstable", "views", "latency_ms_per_video"}, "throughput": {"throughput_frames_s", "unstable",
+                                                                            "videos_s", "views"},
+    "accuracy": {"train_s", "train_pflops"},
     "train_throughput": {"train_throughput_frames_s", "unstable"}, "data_throughput": {"data_throughput_clips_s"},
 }
 
@@ -75,13 +77,14 @@ def test_only_the_metrics_asked_for_are_filled(metric):
 
 def test_no_top5_with_five_classes_or_fewer():
     result = execute(tiny(["accuracy"], num_classes=4))
-    assert set(result.metrics) == {"top1"}
+    assert set(result.metrics) == {"top1", "train_s", "train_pflops"}
 
 
 def test_a_run_is_reproducible_from_its_seed():
     a = execute(tiny(["params", "accuracy"]))
     b = execute(tiny(["params", "accuracy"]))
-    assert a.metrics == b.metrics
+    wall = {"train_s"}  # the training's wall time is measured, not computed
+    assert {k: v for k, v in a.metrics.items() if k not in wall} == {k: v for k, v in b.metrics.items() if k not in wall}
     assert a.detail["train_losses"] == b.detail["train_losses"]
 
 
@@ -99,3 +102,19 @@ def test_out_of_memory_is_recognised():
     assert is_out_of_memory(RuntimeError("DefaultCPUAllocator: not enough memory: you tried to allocate "
                                          "1 bytes. Out of memory"))
     assert not is_out_of_memory(ValueError("bad shape"))
+
+
+def test_per_video_figures_run_all_views_of_one_video_in_one_batch():
+    """test_clips × test_crops views per video: GMACs per video are the views' GMACs, and the per-video
+    latency is one batch of all views (the run's own timing when its batch is one video's views)."""
+    spec = make_spec("c3d_tiny", dataset_args={"num_classes": 4, "test_clips": 2, "test_crops": 3}, batch_size=1,
+                     metrics=("flops", "latency", "throughput"), benchmark={"warmup": 1, "repeats": 5})
+    result = execute(spec)
+    m = result.metrics
+    assert result.status == "ok" and m["views"] == 6
+    assert m["gmacs_per_video"] == pytest.approx(6 * m["gmacs"])
+    assert m["videos_s"] == pytest.approx(1e3 / m["latency_ms_per_video"])
+    assert len(result.detail["video_s"]["samples"]) >= 5 and m["latency_ms_per_video"] > m["latency_ms_p50"]
+    one = execute(make_spec("c3d_tiny", batch_size=1, metrics=("latency", "throughput"),
+                            benchmark={"warmup": 1, "repeats": 5}))
+    assert one.metrics["views"] == 1 and one.metrics["latency_ms_per_video"] == one.metrics["latency_ms_p50"]

@@ -22,6 +22,7 @@ import torch
 from torch.utils.data import Dataset
 
 from vidbench.data.registry import DatasetSplits, register_dataset
+from vidbench.errors import RegistryError
 
 _SPLIT_IDS = {"train": 1, "val": 2}
 
@@ -126,9 +127,9 @@ class NoiseClips(Dataset):
     """Gaussian noise with random labels: the right input for speed-only runs (accuracy is chance)."""
 
     def __init__(self, split: str, size: int, num_classes: int, clip_length: int, resolution: tuple[int, int],
-                 seed: int):
-        self.split, self.size, self.num_classes, self.seed = split, size, num_classes, seed
-        self.shape = (3, clip_length, *resolution)
+                 seed: int, views: int = 1):
+        self.split, self.size, self.num_classes, self.seed, self.views = split, size, num_classes, seed, views
+        self.shape = (views, 3, clip_length, *resolution) if views > 1 else (3, clip_length, *resolution)
 
     def __len__(self) -> int:
         return self.size
@@ -141,9 +142,19 @@ class NoiseClips(Dataset):
         return torch.randn(self.shape, generator=g), label
 
 
-@register_dataset("random")
+def _check_views(args: dict) -> None:
+    for key in ("test_clips", "test_crops"):
+        value = args.get(key, 1)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise RegistryError(f"dataset 'random': {key} = {value!r}: a whole number of views, at least 1")
+
+
+@register_dataset("random", check=_check_views)
 def random(*, clip_length: int, resolution: tuple[int, int], frame_stride: int = 1, seed: int = 0,
-           num_classes: int = 400, train_size: int = 64, val_size: int = 64) -> DatasetSplits:
-    """Noise tensors with random labels, no decoding: for speed-only runs."""
-    make = lambda split, size: NoiseClips(split, size, num_classes, clip_length, resolution, seed)  # noqa: E731
-    return DatasetSplits(num_classes, make("train", train_size), make("val", val_size))
+           num_classes: int = 400, train_size: int = 64, val_size: int = 64, test_clips: int = 1,
+           test_crops: int = 1) -> DatasetSplits:
+    """Noise tensors with random labels, no decoding: for speed-only runs. `test_clips` × `test_crops`
+    validation views per video, as a model's published test protocol has them (the per-video cost)."""
+    train = NoiseClips("train", train_size, num_classes, clip_length, resolution, seed)
+    val = NoiseClips("val", val_size, num_classes, clip_length, resolution, seed, views=test_clips * test_crops)
+    return DatasetSplits(num_classes, train, val)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -209,18 +209,20 @@ def _top_modules(counter: FlopCounterMode, n: int) -> list[tuple[str, float]]:
 
 
 def profile_model(name: str, num_classes: int, args: dict[str, Any], frames: int, height: int, width: int,
-                  train: bool = True, top: int = 8) -> FlopProfile:
+                  train: bool = True, top: int = 8,
+                  prepare_train: Callable[[torch.nn.Module], None] | None = None) -> FlopProfile:
     """Forward (and forward + backward) MACs of one clip on the meta device, with the breakdown.
 
     The forward runs under FlopCounterMode for the per-module breakdown; forward + backward needs only
-    the totals (FlopCount)."""
+    the totals (FlopCount). `prepare_train` sets the model up for the training step (a transfer protocol
+    freezes parameters, so autograd skips their gradients and the count shows what that step costs)."""
     model, clip = _meta_model(name, num_classes, args, frames, height, width)
     ops = _OpCounter()
     with MetaShapes(), FlopCounterMode(display=False) as counter, ops, torch.no_grad():
         model(clip)
     train_macs, train_share = None, None
     if train:
-        model.train()
+        (prepare_train or (lambda m: m.train()))(model)
         with FlopCount() as train_counter:
             model(clip).sum().backward()
         train_macs = train_counter.total // 2

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 import torch
@@ -73,20 +75,51 @@ def make_train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, de
     return step
 
 
+@dataclass
+class EpochRecord:
+    """Where training stood after an epoch: its mean loss, the wall time and clips seen so far, and the
+    validation top-1 when it was evaluated then."""
+
+    epoch: int
+    loss: float
+    seconds: float
+    clips: int
+    top1: float | None = None
+
+
 def train_epochs(model: torch.nn.Module, loader: DataLoader, train: dict[str, Any], device: torch.device,
-                 precision: str) -> list[float]:
-    """Train for train['epochs'] epochs; returns the mean loss of each epoch."""
-    model.train()
-    optimizer = make_optimizer(model.parameters(), train)
+                 precision: str, params: Iterable | None = None,
+                 evaluate: Callable[[], float] | None = None,
+                 train_mode: Callable[[torch.nn.Module], None] | None = None,
+                 history: list[EpochRecord] | None = None) -> list[float]:
+    """Train for train['epochs'] epochs; returns the mean loss of each epoch.
+
+    `params`: what the optimizer updates (parameter groups with their own learning rates, or the trainable
+    parameters; default all). `train_mode` puts the model in training mode (a probe keeps its frozen part in
+    eval mode). `evaluate` is called every train['eval_every'] epochs and after the last; each epoch's
+    record goes to `history` (evaluation time excluded from the wall time)."""
+    set_mode = train_mode or (lambda m: m.train())
+    set_mode(model)
+    optimizer = make_optimizer(model.parameters() if params is None else params, train)
     scheduler = make_scheduler(optimizer, train, len(loader))
     step = make_train_step(model, optimizer, device, precision)
-    epoch_losses = []
-    for _ in range(int(train["epochs"])):
+    epochs, every = int(train["epochs"]), int(train.get("eval_every") or 0)
+    epoch_losses, seconds, seen = [], 0.0, 0
+    for epoch in range(1, epochs + 1):
+        started = time.perf_counter()
         total, count = 0.0, 0
         for clips, labels in loader:
             clips, labels = clips.to(device, non_blocking=True), labels.to(device, non_blocking=True)
             total += float(step(clips, labels)) * len(labels)
             scheduler.step()
             count += len(labels)
+        seconds += time.perf_counter() - started
+        seen += count
         epoch_losses.append(total / max(count, 1))
+        top1 = None
+        if evaluate is not None and every and (epoch % every == 0 or epoch == epochs):
+            top1 = evaluate()
+            set_mode(model)
+        if history is not None:
+            history.append(EpochRecord(epoch, epoch_losses[-1], seconds, seen, top1))
     return epoch_losses

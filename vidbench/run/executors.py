@@ -88,7 +88,7 @@ class WorkerProcess:
             pass
         self.kill()
 
-    def run(self, spec: RunSpec, plugins: list[str], timeout_s: float) -> RunResult:
+    def run(self, spec: RunSpec, plugins: list[str], timeout_s: float, run_folder: str | None = None) -> RunResult:
         if self.process is None or not self.process.is_alive():
             self.kill()
             try:
@@ -97,7 +97,7 @@ class WorkerProcess:
                 return RunResult(spec.run_id, "crashed", str(e))
         start = time.perf_counter()
         process = self.process
-        self.conn.send({"spec": spec.to_dict(), "plugins": plugins})
+        self.conn.send({"spec": spec.to_dict(), "plugins": plugins, "run_folder": run_folder})
         while True:
             result = self._receive(POLL_S)
             if result is not None:
@@ -161,7 +161,8 @@ class LocalExecutor:
     def run(self, spec: RunSpec) -> RunResult:
         """One run, with the out-of-memory retries, in the device's worker."""
         worker = self._worker(spec.device)
-        return run_with_oom_retries(lambda s: worker.run(s, self.plugins, self.timeout_s), worker.kill, spec,
+        folder = str(self.log_dir) if self.log_dir else None  # the run folder: where saved weights go
+        return run_with_oom_retries(lambda s: worker.run(s, self.plugins, self.timeout_s, folder), worker.kill, spec,
                                     self.oom_retries)
 
     def _lane(self, device: str, specs: list[RunSpec], events: queue.Queue) -> None:

@@ -26,7 +26,8 @@ def run_in_task(spec_dict: dict, plugins: list[str], timeout_s: float, oom_retri
     log = Path(log_dir) / f"worker-ray-{spec.run_id}.log" if log_dir and Path(log_dir).is_dir() else None
     worker = WorkerProcess(log)
     try:
-        result = run_with_oom_retries(lambda s: worker.run(s, plugins, timeout_s), worker.kill, spec, oom_retries)
+        result = run_with_oom_retries(lambda s: worker.run(s, plugins, timeout_s, log_dir), worker.kill, spec,
+                                      oom_retries)
     finally:
         worker.stop()
     return asdict(result)

@@ -6,6 +6,7 @@ import resource
 import sys
 import time
 import traceback
+from pathlib import Path
 from typing import Any, Callable
 
 import torch
@@ -21,11 +22,14 @@ from vidbench.measure.flops import profile_model
 from vidbench.measure.memory import MIB, module_tensors
 from vidbench.measure.stats import Stats
 from vidbench.measure.timing import measure_calls
-from vidbench.measure.training import make_optimizer, train_epochs
+from vidbench.measure.protocols import TransferPlan, transfer_plan
+from vidbench.measure.training import EpochRecord, make_optimizer, train_epochs
 from vidbench.measure.uncertainty import quantile_interval
 from vidbench.metrics import quantiles_of
 from vidbench.measure.views import evaluate_views
 from vidbench.models import create_model, model_info
+from vidbench.models.weights import load_report
+from vidbench.run.artifacts import weights_path
 from vidbench.run.env import environment
 from vidbench.store.record import RunResult
 from vidbench.suite.spec import RunSpec
@@ -39,8 +43,9 @@ def is_out_of_memory(error: BaseException) -> bool:
     return isinstance(error, torch.OutOfMemoryError) or "out of memory" in text or "can't allocate memory" in text
 
 
-def execute(spec: RunSpec) -> RunResult:
-    """Measure everything the spec asks for; an exception becomes a `failed` or `oom` result."""
+def execute(spec: RunSpec, run_folder: str | Path | None = None) -> RunResult:
+    """Measure everything the spec asks for; an exception becomes a `failed` or `oom` result. `run_folder`
+    is where `train.save_weights` writes (`<run_folder>/weights/<run_id>.pt`)."""
     start = time.perf_counter()
     bench = spec.benchmark
     if bench.get("threads"):
@@ -48,7 +53,7 @@ def execute(spec: RunSpec) -> RunResult:
     torch.backends.cudnn.benchmark = bool(bench.get("cudnn_benchmark", True))
     env = environment(spec.device)
     try:
-        metrics, detail = Measurement(spec).run()
+        metrics, detail = Measurement(spec, run_folder).run()
         status, error = "ok", None
     except Exception as e:  # the run's failure is its result; the sweep goes on
         status = "oom" if is_out_of_memory(e) else "failed"
@@ -73,8 +78,9 @@ class Measurement:
     prepared, called and trained, and the device's operations (`vidbench.devices`) how it is synchronised
     and probed."""
 
-    def __init__(self, spec: RunSpec):
+    def __init__(self, spec: RunSpec, run_folder: str | Path | None = None):
         self.spec = spec
+        self.run_folder = Path(run_folder) if run_folder else None
         self.device = torch.device(spec.device)
         self.backend = backend_for(spec)
         self.ops = device_ops(self.device)
@@ -88,7 +94,7 @@ class Measurement:
 
     def dataset_args(self) -> dict[str, Any]:
         """The suite's dataset args, plus the model's input normalisation where the dataset takes it."""
-        args = dict(self.spec.dataset_args)
+        args = self.spec.resolved_dataset_args()
         info, model = dataset_info(self.spec.dataset), model_info(self.spec.model)
         for key in ("mean", "std"):
             if key not in args and info.accepts(key):
@@ -120,10 +126,24 @@ class Measurement:
 
     # -- helpers -------------------------------------------------------------------------------
     def model(self) -> torch.nn.Module:
-        """A freshly seeded model, prepared by the run's backend."""
+        """A freshly seeded model (its weights loaded, if any), prepared by the run's backend."""
+        return self.backend.prepare(self.built_model(), self.spec)
+
+    def built_model(self) -> torch.nn.Module:
         torch.manual_seed(self.spec.seed)
-        model = create_model(self.spec.model, num_classes=self.data.num_classes, **self.spec.model_args)
-        return self.backend.prepare(model, self.spec)
+        model = create_model(self.spec.model, num_classes=self.data.num_classes, **self.spec.resolved_model_args())
+        report = load_report(model)
+        if report is not None and "weights" not in self.detail:
+            self.detail["weights"] = report.as_detail()
+        return model
+
+    def trainable_model(self) -> tuple[torch.nn.Module, TransferPlan, Callable[[torch.nn.Module], None]]:
+        """A fresh model set up for the run's transfer protocol: the prepared model, the plan (what trains,
+        at which learning rates), and the function that puts it in training mode."""
+        built = self.built_model()
+        plan = transfer_plan(built, self.spec.model, self.spec.train)
+        self.detail["transfer"] = plan.as_detail()
+        return self.backend.prepare(built, self.spec), plan, lambda _model: plan.train_mode(built)
 
     def random_batch(self, batch_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         g = torch.Generator().manual_seed(self.spec.seed)
@@ -177,14 +197,20 @@ class Measurement:
             self.metrics["gmacs"] = self.profile.macs / 1e9
             self.metrics["gflops"] = 2 * self.profile.macs / 1e9
             self.metrics["train_gmacs"] = self.profile.train_macs / 1e9
+            self.metrics["views"] = self.views
+            self.metrics["gmacs_per_video"] = self.profile.macs / 1e9 * self.views
 
     def find_max_batch(self) -> int:
         """`batch_sizes: [auto]`: double the batch until a step runs out of memory or reaches the cap, then
         bisect between the last that fitted and the first that did not (timm's approach)."""
         training = bool(self.wanted & {"train_throughput", "accuracy"})
-        model = self.model().train(training)
-        optimizer = make_optimizer(model.parameters(), self.spec.train) if training else None
-        step = self.backend.train_step(model, optimizer, self.spec) if training else None
+        if training:
+            model, plan, train_mode = self.trainable_model()
+            train_mode(model)
+            optimizer = make_optimizer(plan.param_groups, self.spec.train)
+            step = self.backend.train_step(model, optimizer, self.spec)
+        else:
+            model, step = self.model().eval(), None
 
         def fits(b: int) -> bool:
             clips, labels = self.random_batch(b)
@@ -237,6 +263,7 @@ class Measurement:
                 self.metrics["peak_mem_reserved_mb"] = reserved
         if self.wanted & {"latency", "throughput"}:
             stats = self.timed(forward, "inference_s")
+            self.per_video(model, stats)
             if "latency" in self.wanted:
                 self.metrics["latency_ms_p50"] = stats.median * 1e3
                 self.metrics["latency_ms_p90"] = stats.p90 * 1e3
@@ -248,9 +275,29 @@ class Measurement:
                 self.metrics["throughput_frames_s"] = clips_s * self.spec.clip_length
                 self._achieved(clips_s, train=False)
 
+    @property
+    def views(self) -> int:
+        """Clips per validation video (test clips × crops): what one video costs under the test protocol."""
+        return int(getattr(self.data.val, "views", 1) or 1)
+
+    def per_video(self, model: torch.nn.Module, batch_stats: Stats) -> None:
+        """All views of one video in one batch, as the published protocols run them: its latency and
+        videos/s (the run's own timing when its batch is one video's views)."""
+        views = self.metrics["views"] = self.views
+        if views == self.batch_size:
+            stats, self.detail["video_s"] = batch_stats, self.detail["inference_s"]
+        else:
+            clips, _ = self.random_batch(views)
+            stats = self.timed(self.backend.forward(model, clips, self.spec), "video_s")
+        if "latency" in self.wanted:
+            self.metrics["latency_ms_per_video"] = stats.median * 1e3
+        if "throughput" in self.wanted:
+            self.metrics["videos_s"] = 1 / stats.median
+
     def training_step(self) -> None:
-        model = self.model().train()
-        optimizer = make_optimizer(model.parameters(), self.spec.train)
+        model, plan, train_mode = self.trainable_model()
+        train_mode(model)
+        optimizer = make_optimizer(plan.param_groups, self.spec.train)
         step = self.backend.train_step(model, optimizer, self.spec)
         clips, labels = self.random_batch()
         step(clips, labels)  # creates the optimizer state, which a steady-state step holds
@@ -267,26 +314,73 @@ class Measurement:
             self._achieved(clips_s, train=True)
 
     def accuracy(self) -> None:
+        """Train as the spec's train block says (protocol, schedule, evaluations), then validate. With
+        `eval_every`, the curve (top-1, loss, wall seconds and training PFLOPs at each point) goes into the
+        detail and the best top-1 into the figures; `save_weights` keeps the trained weights."""
         train, seed, device = self.spec.train, self.spec.seed, self.spec.device
         batch = int(train["batch_size"])
         train_loader = make_loader(self.data.train, batch, shuffle=True, device=device, seed=seed)
         val_loader = make_loader(self.data.val, batch, device=device, seed=seed)
-        model = self.model()
-        losses = train_epochs(model, train_loader, train, self.device, self.spec.precision)
+        model, plan, train_mode = self.trainable_model()
+        history: list[EpochRecord] = []
+        losses = train_epochs(model, train_loader, train, self.device, self.spec.precision, params=plan.param_groups,
+                              evaluate=lambda: self.validate(model, val_loader), train_mode=train_mode,
+                              history=history)
         self.detail.update(train_losses=losses, train_samples=len(self.data.train))
-        if getattr(self.data.val, "views", 1) > 1:  # multi-view testing: video-level beside clip-level
-            views = evaluate_views(model, val_loader, self.data.num_classes, self.device, self.spec.precision)
-            self.metrics["top1"] = views.video_top1
+        self.metrics["train_s"] = history[-1].seconds
+        per_clip = self.training_macs()
+        self.metrics["train_pflops"] = 2 * per_clip * history[-1].clips / 1e15
+        if history[-1].top1 is None:  # evaluated after the last epoch already when eval_every is set
+            self.validate(model, val_loader)
+        curve = [{"epoch": r.epoch, "loss": r.loss, "seconds": r.seconds, "pflops": 2 * per_clip * r.clips / 1e15,
+                  "top1": r.top1} for r in history]
+        self.detail["curve"] = curve
+        evaluated = [r for r in history if r.top1 is not None]
+        if evaluated:
+            best = max(evaluated, key=lambda r: r.top1)
+            self.metrics["best_top1"], self.metrics["best_epoch"] = best.top1, best.epoch
+        if train.get("save_weights"):
+            self.save_weights(model)
+
+    def validate(self, model: torch.nn.Module, loader) -> float:
+        """Top-1 (video-level under multi-view testing) of the model on the validation split, its figures
+        into the run's metrics (the last evaluation's stay)."""
+        if self.views > 1:  # multi-view testing: video-level beside clip-level
+            views = evaluate_views(model, loader, self.data.num_classes, self.device, self.spec.precision)
+            self.metrics.update(top1=views.video_top1, clip_top1=views.clip_top1)
             if views.video_top5 is not None:
                 self.metrics["top5"] = views.video_top5
-            self.metrics["clip_top1"] = views.clip_top1
             self.detail.update(val_samples=views.samples, val_clips=views.clips)
-            return
-        acc = evaluate(model, val_loader, self.data.num_classes, self.device, self.spec.precision)
+            return views.video_top1
+        acc = evaluate(model, loader, self.data.num_classes, self.device, self.spec.precision)
         self.metrics["top1"] = acc.top1
         if acc.top5 is not None:
             self.metrics["top5"] = acc.top5
         self.detail["val_samples"] = acc.samples
+        return acc.top1
+
+    def training_macs(self) -> int:
+        """MACs of one training step per clip under the run's protocol (frozen parts need no gradients)."""
+        s = self.spec
+        if s.train.get("protocol", "full") == "full" and self.profile is not None:
+            return self.profile.train_macs
+        prepare = None if s.train.get("protocol", "full") == "full" else (
+            lambda m: transfer_plan(m, s.model, s.train).train_mode(m))
+        profile = profile_model(s.model, self.data.num_classes, s.resolved_model_args(), s.clip_length,
+                                *s.resolution, top=0, prepare_train=prepare)
+        return profile.train_macs
+
+    def save_weights(self, model: torch.nn.Module) -> None:
+        """`<run folder>/weights/<run_id>.pt`: the trained state dict, loadable by `weights:` in a suite."""
+        if self.run_folder is None:
+            raise RuntimeError("train.save_weights: this run has no run folder to write to")
+        path = weights_path(self.run_folder, self.spec)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state = getattr(model, "_orig_mod", model).state_dict()
+        tmp = path.with_suffix(".tmp")
+        torch.save({k: v.detach().cpu() for k, v in state.items()}, tmp)
+        tmp.replace(path)  # whole or absent: a killed run leaves no half-written checkpoint
+        self.detail["saved_weights"] = str(path)
 
     def data_record(self) -> None:
         """Unreadable videos passed over, and where the data came from (decoder, files), for real videos."""

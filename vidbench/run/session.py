@@ -36,17 +36,18 @@ class PreparedSweep:
             return store.statuses()
 
     def plan(self, rerun_failed: bool = False, force: bool = False) -> list[PlannedRun]:
-        return plan_runs(self.specs, self.stored_statuses(), rerun_failed, force)
+        return plan_runs(self.specs, self.stored_statuses(), rerun_failed, force, self.output)
 
 
-def prepare_sweep(suite_path: str | Path, output: str | Path | None = None, suite: Suite | None = None) -> PreparedSweep:
+def prepare_sweep(suite_path: str | Path, output: str | Path | None = None,
+                  suite: Suite | None = None) -> PreparedSweep:
     """Everything that can go wrong with the suite goes wrong here, before anything is run or written.
     `suite`: the file already loaded and validated (the CLI does that before importing torch)."""
     suite_path = Path(suite_path)
     suite = suite or load_suite(suite_path)
     plugins = resolve_plugins(suite.plugins, suite_path.parent)
     import_plugins(plugins)
-    specs = expand_suite(suite)
+    specs = expand_suite(suite, suite_path.parent.resolve())
     out = Path(output or suite.output or Path("reports") / suite.name)
     if out.exists() and not out.is_dir():
         raise UsageError(f"output {str(out)!r} exists and is not a folder")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
+from vidbench.run.artifacts import weights_path
 from vidbench.run.env import device_unavailable, environment
 from vidbench.run.executors import Event
 from vidbench.run.policy import FAILED_STATUSES
@@ -27,14 +29,16 @@ class PlannedRun:
 
 
 def plan_runs(specs: list[RunSpec], stored: dict[str, str], rerun_failed: bool = False,
-              force: bool = False) -> list[PlannedRun]:
+              force: bool = False, run_folder: Path | None = None) -> list[PlannedRun]:
     """What to do with each run. Resume is the default: a run with a stored `ok` is done; a stored
-    failure is kept unless `rerun_failed`; a stored `skipped` is retried when its device is now here."""
+    failure is kept unless `rerun_failed`; a stored `skipped` is retried when its device is now here; a
+    run asked to save its weights (which change no figure, so not its id) runs again when they are not
+    in `run_folder`."""
     out = []
     for spec in specs:
         status = stored.get(spec.run_id)
         reason = device_unavailable(spec.device)
-        if force or status is None:
+        if force or status is None or (status == "ok" and _weights_missing(spec, run_folder)):
             action = "run"
         elif status in FAILED_STATUSES:
             action = "run" if rerun_failed else "done"
@@ -44,6 +48,11 @@ def plan_runs(specs: list[RunSpec], stored: dict[str, str], rerun_failed: bool =
             action = "done"
         out.append(PlannedRun(spec, action, status, reason))
     return out
+
+
+def _weights_missing(spec: RunSpec, run_folder: Path | None) -> bool:
+    wants = spec.train.get("save_weights") and "accuracy" in spec.metrics
+    return bool(wants and run_folder is not None and not weights_path(run_folder, spec).is_file())
 
 
 def skipped_result(spec: RunSpec, reason: str) -> RunResult:

@@ -59,7 +59,15 @@ class Entry(Strict):
         return grid
 
 
+class ModelEntry(Entry):
+    """A model entry; `test_views: published` runs it at its published test protocol (the dataset's
+    test_clips × test_crops set to the published clips × crops)."""
+
+    test_views: Literal["published"] | None = None
+
+
 EntryList = Annotated[list[Annotated[Entry, BeforeValidator(_as_entry)]], Field(min_length=1)]
+ModelList = Annotated[list[Annotated[ModelEntry, BeforeValidator(_as_entry)]], Field(min_length=1)]
 
 
 TrainConfig = create_model(
@@ -94,7 +102,7 @@ class _SuiteBase(Strict):
     seed: int = 0
     output: str | None = None
     plugins: list[str] = []
-    models: EntryList
+    models: ModelList
     datasets: EntryList = [Entry(name="random")]
     metrics: AxisList(Metric) = list(DEFAULT_MEASURES)
     train: TrainConfig = TrainConfig()
@@ -119,7 +127,7 @@ def _axis_field(axis: Axis) -> tuple[Any, Any]:
 Suite = create_model("Suite", __base__=_SuiteBase, **{a.suite_key: _axis_field(a) for a in AXES})
 
 
-_SCHEMAS = (Suite, Entry, TrainConfig, BenchmarkConfig, Limits)
+_SCHEMAS = (Suite, ModelEntry, TrainConfig, BenchmarkConfig, Limits)
 
 
 def _loc_path(loc: tuple) -> str:
@@ -144,7 +152,8 @@ def describe_validation_error(error: ValidationError) -> str:
         key = str(err["loc"][-1])
         known = {f for schema in _SCHEMAS for f in schema.model_fields}
         close = difflib.get_close_matches(key, known, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = (" (a key of model entries, not of this one)" if key in known else
+                f" (did you mean {close[0]!r}?)" if close else "")
         return f"{path}: unknown key{hint}"
     if err["type"] == "missing":
         return f"{path}: required key is missing"

@@ -36,7 +36,7 @@ class _RunSpecBase:
         """Everything that changes a figure of this run. Train and benchmark settings are included only
         where a metric uses them, so ablating the learning rate does not duplicate a speed-only run."""
         ident = self.to_dict(copy=False)
-        del ident["family"], ident["arch"]
+        del ident["family"], ident["arch"], ident["suite_dir"]
         metrics = set(self.metrics)
         ident["metrics"] = sorted(metrics)
         train = train_identity(self.train, metrics)
@@ -74,6 +74,16 @@ class _RunSpecBase:
     def axis_value(self, name: str) -> Any:
         return getattr(self, name)
 
+    def resolved_model_args(self) -> dict[str, Any]:
+        from vidbench.suite.paths import resolve_args
+
+        return resolve_args("model", self.model_args, self.suite_dir)
+
+    def resolved_dataset_args(self) -> dict[str, Any]:
+        from vidbench.suite.paths import resolve_args
+
+        return resolve_args("dataset", self.dataset_args, self.suite_dir)
+
     @property
     def resolution_label(self) -> str:
         return resolution_label(self.resolution)
@@ -93,7 +103,9 @@ RunSpec = dataclasses.make_dataclass(
      *(_axis_field(a) for a in AXES),
      # Descriptive, not part of the identity:
      ("family", str, dataclasses.field(default="", compare=False)),
-     ("arch", str, dataclasses.field(default="", compare=False))],
+     ("arch", str, dataclasses.field(default="", compare=False)),
+     # Where relative paths of the suite resolve (vidbench.suite.paths): not part of the identity.
+     ("suite_dir", str, dataclasses.field(default="", compare=False))],
     bases=(_RunSpecBase,), frozen=True,
 )
 RunSpec.__module__ = __name__  # pickled by workers and Ray: found here by name

@@ -1,0 +1,42 @@
+"""A run's transfer protocol checked against its model before any run: `freeze` within the model's stages
+and only with `partial`, `layer_decay` only where something fine-tunes."""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+TRAINED = {"accuracy", "train_throughput", "memory"}
+
+
+@functools.lru_cache(maxsize=None)
+def _stage_count(model: str, args_json: str) -> int:
+    import torch
+
+    from vidbench.models import create_model, model_info
+    from vidbench.models.stages import model_stages
+
+    args = {k: v for k, v in json.loads(args_json).items() if k not in ("weights", "weights_map")}
+    with torch.device("meta"):
+        built = create_model(model, num_classes=10, **args)
+    return len(model_stages(model_info(model).arch, built))
+
+
+def check_protocol(spec: Any) -> str | None:
+    """Why the spec's train block cannot apply to its model, or None."""
+    if not TRAINED & set(spec.metrics):
+        return None
+    train = spec.train
+    protocol, freeze = train.get("protocol", "full"), int(train.get("freeze") or 0)
+    decay = float(train.get("layer_decay") or 1.0)
+    if protocol != "partial" and freeze:
+        return f"train.freeze = {freeze}: freezing stages is the `partial` protocol (train.protocol = {protocol!r})"
+    if protocol == "linear_probe" and decay != 1.0:
+        return "train.layer_decay applies to fine-tuning (full or partial), not to a linear probe"
+    if protocol == "partial":
+        stages = _stage_count(spec.model, json.dumps(spec.model_args, sort_keys=True, default=str))
+        if not 1 <= freeze <= stages:
+            return (f"train.freeze = {freeze}: the model has {stages} stages; `partial` freezes 1 to {stages} "
+                    "of them")
+    return None
