@@ -48,7 +48,7 @@ MAX_SUMMARY_ROWS = 40  # finished runs listed at the end of `vidbench run`; the 
 # Short headers of the closing summary's figures.
 SHORT_HEADERS = {"params": "params", "gmacs": "GMACs", "peak_mem_mb": "peak MiB", "latency_ms_p50": "p50 ms",
                  "throughput_clips_s": "clips/s", "train_throughput_clips_s": "train clips/s", "top1": "top-1 %",
-                 "data_throughput_clips_s": "data clips/s"}
+                 "data_throughput_clips_s": "data clips/s", "energy_j_per_clip": "J/clip"}
 REPORT_FORMATS = ("html", "md")  # vidbench.report.render.FORMATS, without importing matplotlib to check
 
 

@@ -37,9 +37,13 @@ MEASURES: tuple[Measure, ...] = (
     Measure("train_throughput", "clips per second of training steps", timed=True),
     Measure("accuracy", "top-1/top-5 on the validation split after training as `train:` says"),
     Measure("data_throughput", "clips per second of the input pipeline (decode + transforms)"),
+    Measure("energy", "joules per clip over the timed inference loop and training steps, from the device's "
+                      "own counters (NVML on CUDA, RAPL on CPU; device-wide)", timed=True),
 )
 MEASURE_NAMES = tuple(m.name for m in MEASURES)
-DEFAULT_MEASURES = tuple(m for m in MEASURE_NAMES if m != "data_throughput")
+# Asked for only by name: a suite that lists no metrics keeps the run ids it had before these existed.
+OPT_IN = ("data_throughput", "energy")
+DEFAULT_MEASURES = tuple(m for m in MEASURE_NAMES if m not in OPT_IN)
 TIMED_MEASURES = frozenset(m.name for m in MEASURES if m.timed)
 
 
@@ -132,6 +136,15 @@ COLUMNS: tuple[Column, ...] = (
     Column("gmacs_per_video", "flops", "GMACs per video (all views)", "lower"),
     _timing("latency_ms_per_video", "latency", "latency per video (ms, all views)", "video_s"),
     _rate("videos_s", "throughput", "videos/s (all views)", "video_s"),
+    # Energy (device-wide counters around the timed loops; empty where none can be read, with the reason).
+    Column("energy_j_per_clip", "energy", "energy (J/clip, inference)", "lower", noise="single"),
+    Column("avg_power_w", "energy", "average power (W, inference)", None,
+           not_compared="a device's draw: neither better nor worse by itself (see energy per clip)"),
+    Column("clips_per_kj", "energy", "clips per kJ (inference)", "higher", noise="single"),
+    Column("train_energy_j_per_clip", "energy", "energy (J/clip, train step)", "lower", noise="single"),
+    Column("train_avg_power_w", "energy", "average power (W, train step)", None,
+           not_compared="a device's draw: neither better nor worse by itself (see energy per clip)"),
+    Column("train_clips_per_kj", "energy", "clips per kJ (train step)", "higher", noise="single"),
     # The accuracy curve (with train.eval_every) and what training cost.
     Column("best_top1", "accuracy", "best top-1 (%, over the evaluations)", "higher", noise="seed"),
     Column("best_epoch", "accuracy", "epoch of the best top-1", None, kind="int",

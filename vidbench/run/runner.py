@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import resource
 import sys
 import time
@@ -18,6 +19,7 @@ from vidbench.data.loader import make_loader, measure_data_throughput
 from vidbench.data.video import data_detail, skipped_videos
 from vidbench.devices import device_ops
 from vidbench.measure.accuracy import evaluate
+from vidbench.measure.energy import MIN_WINDOW_S, energy_columns, energy_meter
 from vidbench.measure.flops import profile_model
 from vidbench.measure.memory import MIB, module_tensors
 from vidbench.measure.stats import Stats
@@ -91,6 +93,7 @@ class Measurement:
                                    frame_stride=spec.frame_stride, seed=spec.seed, **self.dataset_args())
         self.batch_size = spec.batch_size if isinstance(spec.batch_size, int) else None
         self.profile = None
+        self.meter = None  # the energy meter, when energy is asked
 
     def dataset_args(self) -> dict[str, Any]:
         """The suite's dataset args, plus the model's input normalisation where the dataset takes it."""
@@ -105,12 +108,23 @@ class Measurement:
         baseline = self.ops.warm_up(self.spec.precision)
         if baseline is not None:
             self.detail["baseline_mem_mb"] = baseline
+        if "energy" in self.wanted:
+            self.meter = energy_meter(self.device)
+            self.detail["energy"] = {**self.meter.describe(), "idle_power_w": self.meter.idle_power_w(),
+                                     "scope": "device-wide: every process on the device is counted"}
+        try:
+            return self.measure()
+        finally:
+            if self.meter is not None:
+                self.meter.close()
+
+    def measure(self) -> tuple[dict[str, Any], dict[str, Any]]:
         if self.wanted & {"params", "flops"} or self.ops.has_peak_tflops:
             self.cost()  # where the device has a known peak, the MACs also give achieved TFLOP/s and MFU
         if self.batch_size is None:
             self.batch_size = self.find_max_batch()
             self.detail["batch_size_run"] = self.batch_size
-        if self.wanted & {"memory", "latency", "throughput"}:
+        if self.wanted & {"memory", "latency", "throughput", "energy"}:
             self.inference()
         if self.wanted & {"memory", "train_throughput"}:
             self.training_step()
@@ -154,10 +168,15 @@ class Measurement:
         labels = torch.randint(self.data.num_classes, (b,), generator=g)
         return clips, labels.to(self.device)
 
-    def timed(self, fn: Callable[[], object], name: str) -> Stats:
+    def timed(self, fn: Callable[[], object], name: str, energy: bool = False) -> Stats:
+        """Time `fn` as the benchmark block says; with `energy`, the energy meter reads the device's counters
+        around the loop (lengthened to at least MIN_WINDOW_S of samples, the counters' resolution)."""
         bench = self.spec.benchmark
-        timing = measure_calls(fn, self.device, bench["warmup"], bench["repeats"], bench.get("warmup_s", 0.0),
-                               bench.get("min_time_s", 0.0))
+        min_time = bench.get("min_time_s", 0.0)
+        metered = energy and self.meter is not None
+        with self.meter.window() if metered else contextlib.nullcontext() as window:
+            timing = measure_calls(fn, self.device, bench["warmup"], bench["repeats"], bench.get("warmup_s", 0.0),
+                                   max(min_time, MIN_WINDOW_S) if metered else min_time)
         stats = Stats.from_samples(timing.samples)
         self.detail[name] = {**stats.as_dict(), "warmup_calls": timing.warmup_calls, "warmup_s": timing.warmup_s,
                              "samples": timing.samples[:MAX_STORED_SAMPLES],
@@ -166,6 +185,12 @@ class Measurement:
         if timing.device_samples is not None:
             self.detail[name]["cuda_event"] = Stats.from_samples(timing.device_samples).as_dict()
         self.metrics["unstable"] = bool(self.metrics.get("unstable")) or stats.unstable
+        if metered:
+            calls = timing.warmup_calls + len(timing.samples)  # the window holds the warm-up calls too
+            self.detail[name]["energy"] = {**window.as_dict(), "calls": calls}
+            if window.joules is not None:
+                self.metrics.update(energy_columns(window.joules, calls * self.batch_size, window.seconds,
+                                                   prefix="train_" if name == "train_step_s" else ""))
         return stats
 
     def _achieved(self, clips_per_s: float, train: bool) -> None:
@@ -261,8 +286,8 @@ class Measurement:
             reserved = self.ops.reserved_peak_mb()
             if reserved is not None:
                 self.metrics["peak_mem_reserved_mb"] = reserved
-        if self.wanted & {"latency", "throughput"}:
-            stats = self.timed(forward, "inference_s")
+        if self.wanted & {"latency", "throughput", "energy"}:
+            stats = self.timed(forward, "inference_s", energy="energy" in self.wanted)
             self.per_video(model, stats)
             if "latency" in self.wanted:
                 self.metrics["latency_ms_p50"] = stats.median * 1e3
@@ -307,7 +332,7 @@ class Measurement:
                                             [*module_tensors(model), *state, clips, labels])
             self.metrics["train_peak_mem_mb"] = peak / MIB
         if "train_throughput" in self.wanted:
-            stats = self.timed(lambda: step(clips, labels), "train_step_s")
+            stats = self.timed(lambda: step(clips, labels), "train_step_s", energy="energy" in self.wanted)
             clips_s = self.batch_size / stats.median
             self.metrics["train_throughput_clips_s"] = clips_s
             self.metrics["train_throughput_frames_s"] = clips_s * self.spec.clip_length
