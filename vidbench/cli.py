@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from vidbench.errors import UsageError, VidbenchError, require_folder
 
@@ -25,6 +26,11 @@ out = Console(soft_wrap=True)
 if not out.is_terminal:  # piped output: no wrapping of wide tables to a guessed 80 columns
     out = Console(soft_wrap=True, width=250)
 err = Console(stderr=True, soft_wrap=True)
+
+
+def _add_row(table: Table, *cells, **kwargs) -> None:
+    """A table row shown as written: model variants like 'c3d_tiny[weights=…]' are not rich markup."""
+    table.add_row(*(Text(c) if isinstance(c, str) else c for c in cells), **kwargs)
 
 
 def cli_errors(fn):
@@ -84,7 +90,7 @@ def _print_records(records: list[dict], fmt: str, title: str, wide_columns: tupl
     for col in frame.columns:
         table.add_column(col, justify="right" if frame[col].dtype.kind in "if" else "left")
     for row in records:
-        table.add_row(*(format_value(row[c]) for c in frame.columns))
+        _add_row(table, *(format_value(row[c]) for c in frame.columns))
     out.print(table)
 
 
@@ -163,7 +169,7 @@ def _print_plan(prepared, plan, as_json: bool) -> None:
         table.add_column(col)
     for p in plan:
         s = p.spec
-        table.add_row(s.run_id, s.model, json.dumps(s.model_args) if s.model_args else "", s.dataset,
+        _add_row(table, s.run_id, s.model, json.dumps(s.model_args) if s.model_args else "", s.dataset,
                       *(a.cell(getattr(s, a.name)) for a in AXES), state(p))
     out.print(table)
 
@@ -251,14 +257,16 @@ def _print_finished(prepared) -> None:
     figures = [columns_of(m)[0] for m in prepared.suite.metrics]
     figures = [c for c in figures if frame[c].notna().any()]
     table = Table(title=f"{len(frame)} finished run(s)", title_justify="left")
-    for name in ("model", "dataset", "input", "batch", "device", "precision"):
+    seeds = frame["seed"].nunique() > 1
+    for name in ("model", "dataset", "input", "batch", "device", "precision", *(("seed",) if seeds else ())):
         table.add_column(name)
     for c in figures:
         table.add_column(SHORT_HEADERS.get(c, c), justify="right")
-    shown = frame.sort_values(["dataset", "device", "variant", "side", "clip_length"], kind="stable")
+    shown = frame.sort_values(["dataset", "device", "variant", "side", "clip_length", "seed"], kind="stable")
     for _, r in shown.head(MAX_SUMMARY_ROWS).iterrows():
-        table.add_row(r["variant"], r["dataset"], f"{r['resolution']}px × {r['clip_length']}", str(r["batch_size"]),
-                      r["device"], r["precision"], *(format_value(r[c]) for c in figures))
+        _add_row(table, r["variant"], r["dataset"], f"{r['resolution']}px × {r['clip_length']}", str(r["batch_size"]),
+                      r["device"], r["precision"], *((str(r["seed"]),) if seeds else ()),
+                      *(format_value(r[c]) for c in figures))
     out.print(table)
     if len(frame) > MAX_SUMMARY_ROWS:
         out.print(f"… and {len(frame) - MAX_SUMMARY_ROWS} more in the report", highlight=False)
@@ -345,7 +353,7 @@ def results(
         for c in columns:
             rich_table.add_column(header(c))
         for _, row in shown.iterrows():
-            rich_table.add_row(*(format_value(_py(row[c])) for c in columns))
+            _add_row(rich_table, *(format_value(_py(row[c])) for c in columns))
         out.print(rich_table)
         return
     text = {ResultsFormat.csv: lambda: table.to_csv(index=False), ResultsFormat.json: lambda: records_json(table) + "\n",
@@ -419,14 +427,14 @@ def compare(
         for c in shown:
             table.add_column(c)
         for _, r in rows.iterrows():
-            table.add_row(*(format_value(_py(r[c])) for c in shown), style="red" if r["regression"] else None)
+            _add_row(table, *(format_value(_py(r[c])) for c in shown), style="red" if r["regression"] else None)
         out.print(table)
         if len(result.status_changes):
             broke = Table(title="runs ok in A that failed in B")
             for c in broke_columns:
                 broke.add_column(c)
             for _, r in result.status_changes.iterrows():
-                broke.add_row(*(format_value(_py(r[c])) for c in broke_columns), style="red")
+                _add_row(broke, *(format_value(_py(r[c])) for c in broke_columns), style="red")
             out.print(broke)
     if text is not None:
         if output is not None:
@@ -451,7 +459,7 @@ def env(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")):
         return
     table = Table(show_header=False)
     for k, v in data.items():
-        table.add_row(k, json.dumps(v) if isinstance(v, dict | list) else str(v))
+        _add_row(table, k, json.dumps(v) if isinstance(v, dict | list) else str(v))
     out.print(table)
 
 
