@@ -278,25 +278,38 @@ def models(
     pattern: Optional[str] = typer.Argument(None, help="Glob on model names, e.g. 'r*_18'."),
     family: Optional[str] = typer.Option(None, "--family", help="cnn, cnn_rnn or transformer."),
     fmt: TableFormat = typer.Option(TableFormat.table, "--format", help="table, json or csv."),
+    as_json: bool = typer.Option(False, "--json", help="JSON with every field (as --format json)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Count every model again; read and write no cache."),
 ):
-    """The model registry, with params and GMACs at each model's default input (counted on the meta device)."""
-    from vidbench.measure.flops import model_cost
-    from vidbench.models import FAMILIES, list_models, model_info
+    """The model registry: params and GMACs per clip at each model's default input (counted on the meta
+    device), and published Kinetics-400 top-1 at its published test protocol with the GMACs per video."""
+    from vidbench.models_listing import model_records, select
 
-    if family is not None and family not in FAMILIES:
-        raise UsageError(f"--family must be one of {', '.join(FAMILIES)}, not {family!r}")
-    records = []
-    for name in list_models(pattern, family=family):
-        info = model_info(name)
-        cost = model_cost(name, 400, {}, info.default_frames, info.default_size, info.default_size)
-        records.append({"name": name, "family": info.family, "arch": info.arch, "params": cost.params,
-                        "gmacs": round(cost.gmacs, 3),
-                        "input": f"{info.default_frames}x{info.default_size}x{info.default_size}",
-                        "paper": info.paper})
+    families = ("cnn", "cnn_rnn", "transformer")
+    if family is not None and family not in families:
+        raise UsageError(f"--family must be one of {', '.join(families)}, not {family!r}")
+    records = select(model_records(use_cache=not no_cache), pattern, family)
     if not records:
         raise UsageError(f"no registered model matches {pattern!r}" + (f" in family {family!r}" if family else ""))
-    _print_records(records, fmt.value, "models (GMACs: one clip at the default input, 400 classes)",
-                   wide_columns=("paper",))
+    if as_json or fmt is TableFormat.json:
+        print(json.dumps(records, indent=2))
+        return
+    rows = [_model_row(r) for r in records]
+    _print_records(rows, fmt.value, "models (GMACs: one clip at the default input, 400 classes; published: "
+                                    "Kinetics-400 top-1 at the published views, with its GMACs per video)",
+                   wide_columns=("paper", "published_source"))
+
+
+def _model_row(record: dict) -> dict:
+    """One model as the table and CSV show it: its first published Kinetics-400 result beside its cost."""
+    first = next((p for p in record["published"] if p["dataset"] == "Kinetics-400"), None)
+    return {"name": record["name"], "family": record["family"], "arch": record["arch"], "params": record["params"],
+            "gmacs": round(record["gmacs"], 3), "input": record["input"],
+            "published_top1": None if first is None else first["top1"],
+            "published_views": None if first is None else f"{first['clips']}x{first['crops']}",
+            "published_input": None if first is None else first["input"],
+            "gmacs_per_video": None if first is None else round(first["gmacs_per_video"], 1),
+            "paper": record["paper"], "published_source": None if first is None else first["source"]}
 
 
 @app.command()

@@ -52,8 +52,8 @@ def report(tmp_path_factory) -> Path:
 class Page:
     """A page that records console errors, uncaught exceptions and every request it makes."""
 
-    def __init__(self, browser, path: Path):
-        self.page = browser.new_page()
+    def __init__(self, browser, path: Path, viewport: dict | None = None):
+        self.page = browser.new_page(**({"viewport": viewport} if viewport else {}))
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.outside: list[str] = []
@@ -181,5 +181,95 @@ def test_compare_page_in_the_browser(browser, tmp_path):
         assert p.errors == [] and p.outside == []
         p.click_header("compare", "change")
         assert p.page.locator("#compare thead th.asc").count() == 1
+    finally:
+        p.page.close()
+
+
+SCREEN = {"width": 1366, "height": 768}  # a typical laptop screen
+
+
+def _header_box(page: Page, table: str, header: str) -> dict:
+    """The bounding box (viewport coordinates) of the header cell whose text is exactly `header`."""
+    return page.page.evaluate(
+        """([table, header]) => {
+            const th = Array.from(document.getElementById(table).tHead.rows[0].cells)
+                            .find(c => c.textContent.trim() === header);
+            if (!th) throw new Error("no column " + header);
+            const r = th.getBoundingClientRect();
+            return {x: r.x, y: r.y, width: r.width, height: r.height};
+        }""", [table, header])
+
+
+def _on_top(page: Page, box: dict) -> str:
+    """The tag of what the page shows at the middle of `box` (a header cell that is covered reads 'TD')."""
+    return page.page.evaluate("([x, y]) => { const e = document.elementFromPoint(x, y); return e ? e.tagName : ''; }",
+                              [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+
+
+@pytest.fixture
+def screen(browser, report):
+    p = Page(browser, report, SCREEN)
+    yield p
+    p.page.close()
+
+
+def test_top1_and_throughput_are_in_the_first_screen_of_the_runs_table(screen):
+    screen.page.locator("#runs-section").scroll_into_view_if_needed()
+    screen.page.evaluate("document.getElementById('runs-section').scrollIntoView()")
+    for header in ("top-1 (%)", "throughput (clips/s)"):
+        box = _header_box(screen, "runs", header)
+        assert 0 <= box["x"] and box["x"] + box["width"] <= SCREEN["width"], (header, box)
+        assert 0 <= box["y"] and box["y"] + box["height"] <= SCREEN["height"], (header, box)
+        assert _on_top(screen, box) == "TH"
+    assert screen.page.evaluate("[window.scrollX, document.getElementById('runs-wrap').scrollLeft]") == [0, 0]
+    assert screen.errors == []
+
+
+def test_the_runs_header_stays_visible_while_the_table_scrolls(screen):
+    def header_and_box_top() -> tuple[dict, float]:
+        top = screen.page.evaluate("document.getElementById('runs-wrap').getBoundingClientRect().y")
+        return _header_box(screen, "runs", "top-1 (%)"), top
+
+    screen.page.evaluate("document.getElementById('runs-section').scrollIntoView()")
+    screen.page.locator("#runs-wrap").hover()  # (may scroll the page to bring the table's middle into view)
+    before, top = header_and_box_top()
+    assert abs(before["y"] - top) < 1
+    screen.page.mouse.wheel(0, 600)
+    for _ in range(50):  # the wheel scrolls asynchronously (wait_for_function would evaluate a string: CSP)
+        if screen.page.evaluate("document.getElementById('runs-wrap').scrollTop") > 200:
+            break
+        screen.page.wait_for_timeout(20)
+    assert screen.page.evaluate("document.getElementById('runs-wrap').scrollTop") > 200  # the table scrolled…
+    after, top = header_and_box_top()
+    assert abs(after["y"] - top) < 1  # …and its header stayed at the top of the table's box…
+    assert 0 <= after["y"] and after["y"] + after["height"] <= SCREEN["height"]  # …on screen…
+    assert _on_top(screen, after) == "TH"  # …drawn over the rows that scrolled beneath it
+    first_row = screen.page.evaluate("document.querySelector('#runs tbody tr').getBoundingClientRect().y")
+    assert first_row < after["y"]
+
+
+def test_the_held_fixed_line_is_shown_above_the_runs_table(screen):
+    line = screen.page.locator("#held-fixed")
+    assert line.is_visible()
+    text = line.inner_text()
+    assert text.startswith("Held fixed:") and "fp32" in text and "eager" in text
+    assert screen.page.evaluate("""document.getElementById('held-fixed').getBoundingClientRect().bottom
+                                   <= document.getElementById('runs').getBoundingClientRect().top""")
+    headers = screen.page.evaluate("Array.from(document.querySelectorAll('#runs thead th')).map(t => t.textContent)")
+    assert "precision" not in headers and "compile" not in headers  # held fixed: no column
+
+
+def test_the_published_section_opens_the_page_when_full_size_models_ran(browser, tmp_path):
+    from tests.report.full_size import write_full_size
+
+    write_full_size(tmp_path, devices=("cuda",))
+    render_reports(tmp_path, ("html",))
+    p = Page(browser, tmp_path / "report.html", SCREEN)
+    try:
+        assert p.errors == [] and p.outside == []
+        assert p.page.locator("h2").first.inner_text() == "Published accuracy × measured cost"
+        plot = p.page.locator("#plot-published-cuda svg")
+        assert plot.is_visible() and plot.evaluate("s => s.getBBox().width") > 100
+        assert "NOT measured at the published protocol" in p.page.inner_text("#published-budgets-1")
     finally:
         p.page.close()

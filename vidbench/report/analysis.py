@@ -222,10 +222,10 @@ def recommendations(frame: pd.DataFrame) -> pd.DataFrame:
                          "choice": labels[run.name], "family": family_label(run["family"]),
                          **{c: run[c] for c in _REC_FIGURES}, "verdict": verdict, "run_id": run["run_id"]})
 
-        for budget, ps in _thresholds(lat):
+        for budget, criterion in latency_budgets(lat):
             fits = sub[lat <= budget + 1e-12]
             ranked = fits.sort_values(["top1", "latency_ms_p50"], ascending=[False, True], kind="stable")
-            add("latency budget", f"latency ≤ {_num(budget)} ms ({_percentile_label(ps, 'max')})", ranked, "top1")
+            add("latency budget", criterion, ranked, "top1")
         for floor, ps in _thresholds(acc):
             fits = sub[acc >= floor - 1e-12]
             ranked = fits.sort_values(["throughput_clips_s", "top1"], ascending=[False, False], kind="stable")
@@ -250,6 +250,13 @@ def tie_verdict(pick: pd.Series, runner_up: pd.Series | None, column: str, label
     if a.overlaps(b):
         return f"tied with {other} (difference within noise)"
     return f"winner: its interval is clear of {other}'s"
+
+
+def latency_budgets(latencies: pd.Series) -> list[tuple[float, str]]:
+    """The latency budgets of a group (nearest-rank p25/p50/p75/max of the latencies observed), each with
+    its criterion as the reports write it ('latency ≤ 3.08 ms (p50)')."""
+    return [(budget, f"latency ≤ {_num(budget)} ms ({_percentile_label(ps, 'max')})")
+            for budget, ps in _thresholds(latencies)]
 
 
 def _thresholds(values: pd.Series) -> list[tuple[float, list[int]]]:

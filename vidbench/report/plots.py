@@ -25,6 +25,7 @@ from vidbench.report.analysis import (  # noqa: E402
     run_labels, scaling_statement,
 )
 from vidbench.report.frame import SHORT_UNITS  # noqa: E402
+from vidbench.report.labels import place_labels  # noqa: E402
 
 FAMILY_COLORS = {"cnn": "#0072B2", "cnn_rnn": "#009E73", "transformer": "#D55E00"}
 OTHER_COLOR = "#666666"
@@ -94,32 +95,67 @@ def pareto_plots(frame: pd.DataFrame, styles: dict) -> list[Plot]:
         fig, axes = plt.subplots(1, len(costs), figsize=(3.6 * len(costs) + 0.4, 3.3), squeeze=False)
         fig.suptitle(f"Top-1 against cost — {dataset} on {device} (ringed and joined: the Pareto front)",
                      fontsize=9.5)
+        pending = []
         for ax, (cost, more_is_better) in zip(axes[0], costs):
             pts = sub.dropna(subset=[cost])
             for variant, grp in pts.groupby("variant"):
                 ax.scatter(grp[cost], grp["top1"], s=22, alpha=0.8, linewidths=0, zorder=2, **styles[variant])
                 _error_bars(ax, grp, cost, styles[variant]["color"])
-            mask = pareto_mask(pts["top1"], pts[cost], more_is_better)
-            front = pts[mask].sort_values(cost)
-            ax.plot(front[cost], front["top1"], color="black", linewidth=0.9, linestyle="--", zorder=3)
-            for variant, grp in front.groupby("variant"):
-                ax.scatter(grp[cost], grp["top1"], s=46, facecolors="none", edgecolors="black", linewidths=1.0,
-                           marker=styles[variant]["marker"], zorder=4)
-            if len(front) <= 8:
-                for k, (i, r) in enumerate(front.iterrows()):
-                    ax.annotate(short[i], (r[cost], r["top1"]), textcoords="offset points",
-                                xytext=(5, 4) if k % 2 == 0 else (5, -10), fontsize=6, color="#333333")
+            front = draw_front(ax, pts, cost, "top1", more_is_better, styles)
+            pending.append((ax, front[cost], front["top1"], short[front.index], labels[front.index],
+                            pts[[cost, "top1"]]))
             _log_x(ax, pts[cost])
             ax.set_xlabel(SHORT_UNITS[cost] + (" →  better" if more_is_better else " ←  better"))
             ax.set_ylabel(SHORT_UNITS["top1"])
         families = dict(zip(sub["variant"], sub["family"]))
-        handles = _variant_handles(styles, families, families)
-        handles.append(Line2D([], [], color="black", linestyle="--", marker="o", markerfacecolor="none",
-                              markeredgecolor="black", label="Pareto front"))
+        handles = _variant_handles(styles, families, families) + [FRONT_HANDLE]
         _legend_right(fig, handles, wspace=0.28, bottom=0.16)
+        label_fronts(fig, pending)
         out.append(Plot(f"pareto-{slug(dataset)}-{slug(device)}", f"Pareto fronts: {dataset} on {device}", "pareto",
                         fig))
     return out
+
+
+FRONT_HANDLE = Line2D([], [], color="black", linestyle="--", marker="o", markerfacecolor="none",
+                      markeredgecolor="black", label="Pareto front")
+MAX_LABELS = 12  # a longer front is numbered, with a key
+
+
+def draw_front(ax, points: pd.DataFrame, x: str, y: str, more_is_better: bool, styles: dict) -> pd.DataFrame:
+    """Ring the points no other point beats on `y` and `x` in black and join them; returns them by `x`."""
+    front = points[pareto_mask(points[y], points[x], more_is_better)].sort_values(x)
+    ax.plot(front[x], front[y], color="black", linewidth=0.9, linestyle="--", zorder=3)
+    for variant, grp in front.groupby("variant"):
+        ax.scatter(grp[x], grp[y], s=46, facecolors="none", edgecolors="black", linewidths=1.0,
+                   marker=styles[variant]["marker"], zorder=4)
+    return front
+
+
+def label_fronts(fig, pending) -> None:
+    """Label the fronts' points once the figure's layout is final. `pending` holds, per axes, (axes, xs, ys,
+    labels, names, every point drawn as an (n, 2) frame). Where every label finds a place that covers no
+    other label, no point and no line, the labels stay; otherwise each run on a front gets a number, placed
+    the same way, and a key below the panels names it."""
+    pending = [p for p in pending if len(p[3])]
+    placed, clean = [], all(len(p[3]) <= MAX_LABELS for p in pending)
+    for ax, xs, ys, labels, _, drawn in pending if clean else ():
+        annotations, fits = place_labels(ax, list(xs), list(ys), list(labels), drawn.to_numpy(dtype=float),
+                                         joined=True)
+        placed += annotations
+        clean = clean and fits
+    if clean:
+        return
+    for annotation in placed:
+        annotation.remove()
+    numbers: dict[str, int] = {}
+    for ax, xs, ys, _, names, drawn in pending:
+        marks = [str(numbers.setdefault(name, len(numbers) + 1)) for name in names]
+        place_labels(ax, list(xs), list(ys), marks, drawn.to_numpy(dtype=float), fontsize=6.5, color="black",
+                     joined=True)
+    key = [Line2D([], [], linestyle="", label=f"{n}  {name}") for name, n in numbers.items()]
+    fig.legend(handles=key, loc="upper left", bbox_to_anchor=(0.02, 0.0), ncol=min(3, -(-len(key) // 4)),
+               frameon=False, handlelength=0, handletextpad=0, fontsize=6.5, title="on the fronts",
+               title_fontsize=7, alignment="left")
 
 
 def _error_bars(ax, points: pd.DataFrame, cost: str, color) -> None:

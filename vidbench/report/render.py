@@ -16,32 +16,28 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import yaml
 
-from vidbench.axes import AXES, AXIS_NAMES
 from vidbench.report import analysis
 from vidbench.report.aggregate import UNCERTAIN_COLUMNS, aggregate, aggregate_rows
 from vidbench.report.frame import SHORT_UNITS, UNITS, RunFolder, load_run_folder
-from vidbench.report.plots import Plot, build_figures
+from vidbench.report.layout import held_fixed, held_fixed_text, run_columns
+from vidbench.report.plots import Plot, build_figures, model_styles
+from vidbench.report.published_chart import published_plots, section as published_section
+from vidbench.report.published_join import BUDGET_COLUMNS, BUDGET_NOTE, BUDGET_TITLE, PublishedView, published_view
+from vidbench.report.published_join import NOTE as PUBLISHED_NOTE, RUN_COLUMNS as PUBLISHED_RUNS, SOURCE_COLUMNS
+from vidbench.report.published_join import TITLE as PUBLISHED_TITLE
 from vidbench.report.tables import Column, cells, markdown_columns
 from vidbench.report.templating import templates
 
 FORMATS = ("html", "md")
-TABLE_COLUMNS = (
-    "model", "family", "arch", "args", "dataset", *AXIS_NAMES, "status", "params", "gmacs", "gflops", "peak_mem_mb",
-    "train_peak_mem_mb", "latency_ms_p50", "latency_ms_p90", "throughput_clips_s", "train_throughput_clips_s",
-    "top1", "top5", "duration_s", "run_id",
-)
-# Axes beyond the contract show only where a run holds a value (stores from before them hold none).
-_OPTIONAL = {a.name for a in AXES if not a.contract}
+# The CLI's `vidbench results` table (the report's runs table is laid out by vidbench.report.layout).
 MD_COLUMNS = (
     "variant", "family", "dataset", "resolution", "clip_length", "batch_size", "device", "status", "params",
     "gmacs", "peak_mem_mb", "latency_ms_p50", "throughput_clips_s", "train_throughput_clips_s", "top1",
 )
-FILTERS = ("model", "family", "dataset", "device", "status")  # the runs table's dropdowns
+FILTERS = ("model", "family", "dataset", "device", "status")  # the runs table's dropdowns (where runs differ)
 SHORT_HEADERS = {"variant": "model"}
 # The order runs are listed in (the store's order is the order they finished).
 RUN_ORDER = ["dataset", "device", "family", "variant", "side", "clip_length", "batch_size", "precision"]
-NOT_SHOWN = {"run_id", "model_args", "dataset_args", "error", "suite", "finished_at", "spec", "detail", "env",
-             "variant", "side", "setting", "args"}
 UNIT_NOTE = ("GMACs are multiply-accumulates of one clip at batch 1 (what torchvision and most papers call "
              "\"GFLOPs\"); GFLOPs = 2 × GMACs. Latency is one forward pass of a batch (ms); throughput is clips/s; "
              "peak memory is MiB held by tensors (CUDA allocator peak on a GPU, live-tensor peak on the CPU).")
@@ -64,7 +60,6 @@ def _m(key: str, title: str | None = None) -> Column:
     return Column(key, title or SHORT_UNITS.get(key, header(key)))
 
 
-MD_RUN_COLUMNS = [Column(c, header(c), sort="side" if c == "resolution" else None) for c in MD_COLUMNS]
 REC_COLUMNS = [Column("kind", "rule"), Column("criterion", "criterion"), Column("choice", "choice"), Column("family", "family"),
                _m("top1"), _m("latency_ms_p50"), _m("throughput_clips_s"), _m("gmacs"), _m("peak_mem_mb"),
                Column("verdict", "against the runner-up")]
@@ -89,13 +84,6 @@ PROBLEM_COLUMNS = [Column("variant", "model"), Column("dataset", "dataset"), Col
                    Column("precision", "precision"), Column("status", "status"), Column("error", "reason")]
 
 
-def run_columns(frame: pd.DataFrame) -> list[Column]:
-    """The runs table: the contract's columns, then any other stored column that holds a value."""
-    extra = [c for c in frame.columns if c not in TABLE_COLUMNS and c not in NOT_SHOWN and frame[c].notna().any()]
-    cols = [c for c in TABLE_COLUMNS if c in frame.columns and (c not in _OPTIONAL or frame[c].notna().any())]
-    return [Column(c, header(c), sort="side" if c == "resolution" else None) for c in cols + extra]
-
-
 def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The runs in reading order, with their constructor args as text ('attention=joint')."""
     shown = frame.sort_values(RUN_ORDER, kind="stable", na_position="last") if len(frame) else frame
@@ -117,6 +105,8 @@ class Report:
     devices: pd.DataFrame
     problems: pd.DataFrame
     uncertainty: pd.DataFrame  # one row per configuration: its figures with their intervals
+    published: PublishedView | None = None  # full-size runs beside their models' published top-1
+    held_fixed: str = ""  # the settings every run shares, as one line
     description: str = ""
     counts: dict = field(default_factory=dict)
 
@@ -169,8 +159,13 @@ def analyse(run: RunFolder) -> Report:
             description = str((yaml.safe_load(run.suite_yaml) or {}).get("description") or "").strip()
         except yaml.YAMLError:
             description = ""
+    published = published_view(configs if len(configs) else frame)
+    plots = build_figures(frame, exponents, configs)
+    if published is not None:
+        plots = published_plots(published.runs, model_styles(frame)) + plots
+    runs = display_frame(frame)
     return Report(
-        run=run, runs=display_frame(frame), plots=build_figures(frame, exponents, configs),
+        run=run, runs=runs, plots=plots, published=published, held_fixed=held_fixed_text(held_fixed(runs)),
         recommendations=analysis.recommendations(configs) if len(configs) else analysis.recommendations(frame),
         rec_basis=basis, fronts=analysis.pareto_fronts(configs) if len(configs) else analysis.pareto_fronts(frame),
         exponents=exponents,
@@ -237,6 +232,15 @@ def render_markdown(report: Report) -> str:
     if report.description:
         parts += [report.description, ""]
     parts += [*_intro(report), "", UNIT_NOTE, ""]
+    if report.published is not None:
+        pub = report.published
+        parts += [f"## {PUBLISHED_TITLE}", "", PUBLISHED_NOTE, "", BUDGET_NOTE, ""]
+        for device, budgets in pub.devices():
+            parts += plots(published_section(device))
+            if len(budgets):
+                parts += [f"### {BUDGET_TITLE} on {device}", "", markdown_columns(budgets, BUDGET_COLUMNS), ""]
+        parts += ["### Every full-size run beside its published result", "", markdown_columns(pub.runs, PUBLISHED_RUNS),
+                  "", "### Sources of the published figures", "", markdown_columns(pub.sources, SOURCE_COLUMNS), ""]
     parts += ["## Recommendations", ""]
     if len(report.recommendations):
         parts += [report.rec_basis, ""]
@@ -244,7 +248,10 @@ def render_markdown(report: Report) -> str:
             parts += [f"### {title}", "", markdown_columns(recs, REC_COLUMNS), ""]
     else:
         parts += ["No recommendations: they need ok runs with top-1 accuracy, latency and throughput.", ""]
-    parts += ["## Runs", "", markdown_columns(report.runs, MD_RUN_COLUMNS), ""]
+    parts += ["## Runs", ""]
+    if report.held_fixed:
+        parts += [f"Held fixed: {report.held_fixed}.", ""]
+    parts += [markdown_columns(report.runs, run_columns(report.runs, compact=True)), ""]
     if len(report.uncertainty):
         parts += ["## Figures with their uncertainty", "", UNCERTAINTY_NOTE, "",
                   markdown_columns(report.uncertainty, uncertainty_columns(report.uncertainty)), ""]
@@ -313,7 +320,7 @@ def render_html(report: Report) -> str:
     runs = _table(frame, run_columns(frame))
     attrs = [{f: str(frame[f].iloc[i]) for f in FILTERS} for i in range(len(frame))]
     runs["rows"] = [{"status": a["status"], "attrs": a, "cells": c} for a, c in zip(attrs, runs["rows"])]
-    filters = {f: sorted({a[f] for a in attrs}) for f in FILTERS}
+    filters = {f: values for f in FILTERS if len(values := sorted({a[f] for a in attrs})) > 1}
 
     def svgs(section: str) -> list[dict]:
         return [{"name": p.name, "title": p.title, "svg": _inline_svg(_figure_bytes(p.fig, "svg").decode(), p.name)}
@@ -322,9 +329,15 @@ def render_html(report: Report) -> str:
     problems = []
     for (_, r), row_cells in zip(report.problems.iterrows(), cells(report.problems, PROBLEM_COLUMNS)):
         problems.append({"cells": row_cells, "status": r["status"], **_details(r["detail"] or {})})
+    pub = report.published
+    published = None if pub is None else {
+        "title": PUBLISHED_TITLE, "note": PUBLISHED_NOTE, "budget_note": BUDGET_NOTE, "budget_title": BUDGET_TITLE,
+        "devices": [{"device": device, "plots": svgs(published_section(device)),
+                     "budgets": _table(b, BUDGET_COLUMNS) if len(b) else None} for device, b in pub.devices()],
+        "runs": _table(pub.runs, PUBLISHED_RUNS), "sources": _table(pub.sources, SOURCE_COLUMNS)}
     return env.get_template("report.html.j2").render(
         title=run.suite_name, description=report.description, intro=_intro(report)[0], note=UNIT_NOTE,
-        runs=runs, filters=filters,
+        published=published, runs=runs, filters=filters, held_fixed=report.held_fixed,
         recommendations=[(title, _table(recs, REC_COLUMNS)) for title, recs in report.recommendation_groups()],
         rec_basis=report.rec_basis,
         uncertainty=_table(report.uncertainty, uncertainty_columns(report.uncertainty))

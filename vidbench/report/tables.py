@@ -31,6 +31,11 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+def counted(n: int, word: str) -> str:
+    """'1 view', '30 views'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def markdown_table(frame: pd.DataFrame, columns: Sequence[str], headers: Sequence[str] | None = None) -> str:
     headers = list(headers or columns)
     esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731

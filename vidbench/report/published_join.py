@@ -1,0 +1,149 @@
+"""Published accuracy beside measured cost: each full-size run joined, at report time, with the top-1 its
+model's source publishes (vidbench.models.published), and the most accurate published model within each
+latency budget of a device.
+
+The published top-1 is never a measured figure: it is looked up by model name when the report is
+rendered, shown with its protocol and source, and kept apart from the run's own (measured) top-1. A run
+whose test views or input differ from the published protocol is said to be NOT measured at it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from vidbench.report.analysis import groups, latency_budgets, ok_runs
+from vidbench.report.tables import Column, counted
+
+PER_VIDEO = ("latency_ms_per_video", "videos_s")  # a run with either has a per-video cost to show
+DATASET = "Kinetics-400"  # the published results the section joins (the protocol `test_views: published` runs)
+TITLE = "Published accuracy × measured cost"
+NOTE = (f"Top-1 as each model's source publishes it on {DATASET}, looked up by model name when this report was "
+        "rendered (vidbench.models.published; never measured here), against the cost measured in these runs with "
+        "all the views of one video in one batch. Runs whose views or input differ from the published protocol "
+        "are drawn hollow and marked NOT measured at the published protocol: their cost is not the cost of that "
+        "accuracy. The runs' own top-1 (from their own training) stays a separate column and chart.")
+BUDGET_NOTE = ("Budgets are the nearest-rank 25th, 50th and 75th percentiles and the maximum of the per-video "
+               "latencies observed on the device; the pick is the highest published top-1 within the budget.")
+BUDGET_TITLE = "The most accurate published model within each latency budget"
+PUBLISHED = "published top-1 (%, protocol)"
+MEASURED = "measured top-1 (%)"  # the run's own training: never the published figure
+_COST = [Column("latency_ms_per_video", "latency per video (ms)"), Column("videos_s", "videos/s"),
+         Column("gmacs_per_video", "GMACs per video")]
+_PROTOCOL = Column("protocol", "at the published protocol?")  # last: its cell wraps
+BUDGET_COLUMNS = [Column("budget", "latency budget"), Column("name", "model"), Column("published", PUBLISHED),
+                  *_COST, Column("top1", MEASURED), _PROTOCOL]
+RUN_COLUMNS = [Column("device", "device"), Column("name", "model"), Column("input", "input (T×px²)"),
+               Column("views", "views"), Column("published", PUBLISHED), *_COST, Column("top1", MEASURED),
+               _PROTOCOL]
+SOURCE_COLUMNS = [Column("model", "model"), Column("published", PUBLISHED), Column("pretraining", "pretraining"),
+                  Column("source", "source")]
+
+
+@dataclass
+class PublishedView:
+    runs: pd.DataFrame  # one row per configuration: its measured cost beside its model's published top-1
+    budgets: pd.DataFrame  # per device and budget: the most accurate published model within it
+    sources: pd.DataFrame  # per published result shown: where it comes from
+
+    def devices(self) -> list[tuple[str, pd.DataFrame]]:
+        """Every device the runs were measured on, with its budget table (empty without per-video latency)."""
+        budgets = self.budgets
+        return [(device, budgets[budgets["device"] == device]) for device in sorted(set(self.runs["device"]))]
+
+
+def _published_results(model: str) -> tuple:
+    from vidbench.errors import RegistryError
+    from vidbench.models.published import published_results
+
+    try:
+        return tuple(r for r in published_results(model) if r.dataset == DATASET)
+    except RegistryError:  # a model this installation does not know: nothing published to join
+        return ()
+
+
+def _views(value) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def published_for(model: str, clip_length, resolution: str, views: int | None, cache: dict):
+    """The published result a run is read against: the one whose protocol it matches, else the primary."""
+    if model not in cache:
+        cache[model] = _published_results(model)
+    results = cache[model]
+    exact = next((r for r in results if (r.views, r.frames, str(r.size)) == (views, clip_length, str(resolution))),
+                 None)
+    return exact or (results[0] if results else None)
+
+
+def published_text(result) -> str:
+    """'76.2 @ 16×256², 10×3': top-1, then frames × crop² and clips × crops of the published protocol."""
+    return f"{result.top1:g} @ {result.frames}×{result.size}², {result.clips}×{result.crops}"
+
+
+def input_text(clip_length, resolution: str) -> str:
+    side = str(resolution).split("x")
+    return f"{clip_length}×{side[0]}²" if len(side) == 1 else f"{clip_length}×{side[0]}×{side[1]}"
+
+
+def protocol_check(result, views: int | None, clip_length, resolution: str) -> tuple[bool, str]:
+    """Whether the run was measured at the published protocol, and the plain sentence that says so."""
+    published_input = f"{result.frames}×{result.size}²"
+    differs = []
+    if views != result.views:
+        measured = "no views stored" if views is None else counted(views, "view")
+        differs.append(f"{measured}, not {result.clips}×{result.crops} = {result.views}")
+    if (clip_length, str(resolution)) != (result.frames, str(result.size)):
+        differs.append(f"input {input_text(clip_length, resolution)}, not {published_input}")
+    if differs:
+        return False, "NOT measured at the published protocol: " + "; ".join(differs)
+    return True, f"yes: {result.clips}×{result.crops} views at {published_input}"
+
+
+def published_view(configs: pd.DataFrame) -> PublishedView | None:
+    """The section's tables, or None when no ok run of a model with a published result has a per-video cost."""
+    data = ok_runs(configs)
+    if data.empty or not any(c in data and data[c].notna().any() for c in PER_VIDEO):
+        return None
+    data = data[data[[c for c in PER_VIDEO if c in data]].notna().any(axis=1)]
+    data = data[~data["model"].str.endswith("_tiny")]  # tiny presets publish nothing (and need no registry)
+    rows, cache = [], {}
+    for _, r in data.iterrows():
+        views, frames = _views(r.get("views")), int(r["clip_length"])
+        result = published_for(r["model"], frames, r["resolution"], views, cache)
+        if result is None:
+            continue
+        at_protocol, protocol = protocol_check(result, views, frames, r["resolution"])
+        rows.append({"device": r["device"], "dataset": r["dataset"], "variant": r["variant"], "model": r["model"],
+                     "family": r["family"], "input": input_text(frames, r["resolution"]),
+                     "views": views, "published_top1": result.top1, "published": published_text(result),
+                     "at_protocol": at_protocol, "protocol": protocol,
+                     **{c: r.get(c) for c in (*PER_VIDEO, "gmacs_per_video", "top1")},
+                     "pretraining": result.pretraining, "source": result.source, "run_id": r["run_id"]})
+    if not rows:
+        return None
+    runs = pd.DataFrame(rows).sort_values(["device", "published_top1", "variant"], ascending=[True, False, True],
+                                          kind="stable").reset_index(drop=True)
+    runs["name"] = _names(runs)
+    sources = runs.drop_duplicates(["model", "published"])[["model", "published", "pretraining", "source"]]
+    return PublishedView(runs, _budgets(runs), sources.sort_values("model").reset_index(drop=True))
+
+
+def _names(runs: pd.DataFrame) -> list[str]:
+    """The model, with its input and views where the device holds several runs of it."""
+    several = runs.groupby(["device", "variant"])["variant"].transform("size") > 1
+    return [f"{r['variant']} ({r['input']}, {counted(r['views'], 'view')})" if many else r["variant"]
+            for many, (_, r) in zip(several, runs.iterrows())]
+
+
+def _budgets(runs: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for (device,), sub in groups(runs.dropna(subset=["latency_ms_per_video"]), ("device",)):
+        latency = sub["latency_ms_per_video"].astype(float)
+        for budget, criterion in latency_budgets(latency):
+            fits = sub[latency <= budget + 1e-12]
+            pick = fits.sort_values(["published_top1", "at_protocol", "latency_ms_per_video"],
+                                    ascending=[False, False, True], kind="stable").iloc[0]
+            rows.append({**pick.to_dict(), "budget": criterion.removeprefix("latency ")})
+    return pd.DataFrame(rows, columns=[*runs.columns, "budget"])
