@@ -59,7 +59,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--timing-tolerance", type=float, default=0.05)
     p.add_argument("--memory-tolerance", type=float, default=0.01)
     p.add_argument("--mfu-floor", type=float, default=0.01, help="lowest plausible MFU of r3d_18 in bf16")
+    p.add_argument("--energy-models", default="r3d_18", help="comma-separated models of the energy check "
+                                                             "(counter vs samples, J/clip vs batch); '' skips it")
+    p.add_argument("--energy-tolerance", type=float, default=0.10)
     args = p.parse_args(argv)
+    args.energy_models = [m.strip() for m in args.energy_models.split(",") if m.strip()]
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
     args.precisions = [x.strip() for x in args.precisions.split(",") if x.strip()]
     sizes = []
@@ -123,7 +127,78 @@ def mfu_check(run: str, model: str, precision: str, mfu: float | None, floor: fl
     return Check(run, "mfu", low < mfu < 1.0, f"MFU {mfu:.1%} (plausible: {low:.0%} < MFU < 100%)")
 
 
+def energy_agreement_check(run: str, counter_j: float | None, sampled_j: float | None, tolerance: float) -> Check:
+    """NVML's energy counter against its power samples integrated over the same window."""
+    if not counter_j or not sampled_j:
+        return Check(run, "energy", False, "no counter or no sampled energy over the window")
+    diff = counter_j / sampled_j - 1
+    return Check(run, "energy", abs(diff) <= tolerance,
+                 f"counter {counter_j:.1f} J vs integrated power samples {sampled_j:.1f} J: {diff:+.1%} "
+                 f"(tolerance {tolerance:.0%})")
+
+
+def energy_scaling_check(run: str, per_clip_bs1: float | None, per_clip_large: float | None) -> Check:
+    """More work per joule at a larger batch: energy per clip falls from batch 1 to the auto batch."""
+    if not per_clip_bs1 or not per_clip_large:
+        return Check(run, "energy/batch", False, "energy per clip missing at batch 1 or at the auto batch")
+    return Check(run, "energy/batch", per_clip_large < per_clip_bs1,
+                 f"{per_clip_bs1:.3f} J/clip at batch 1 vs {per_clip_large:.3f} J/clip at the auto batch")
+
+
 # -- measurement -----------------------------------------------------------------------------------
+def counter_and_samples(device: str, work, seconds: float = 2.0) -> tuple[float | None, float | None]:
+    """(joules by NVML's counter, joules by power samples integrated) over one window of `work` calls."""
+    import torch
+
+    from vidbench.measure.energy import energy_meter
+    from vidbench.measure.energy_sources import PowerSampler
+
+    meter = energy_meter(device)
+    if meter.method != "nvml-counter":
+        return None, None
+    sampler = PowerSampler(meter.source.power_w, 0.01, time.perf_counter)
+    with meter.window() as window:
+        sampler.start()
+        started = time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            work()
+        torch.cuda.synchronize(torch.device(device))
+        sampled = sampler.stop()
+    meter.close()
+    return window.joules, sampled
+
+
+def energy_checks(model: str, args: argparse.Namespace) -> tuple[dict, list[Check]]:
+    """The counter agrees with integrated samples; energy per clip falls from batch 1 to the auto batch."""
+    import torch
+
+    from vidbench.models import create_model, model_info
+    from vidbench.run.runner import execute
+
+    info = model_info(model)
+    label = f"{model} energy"
+    net = create_model(model, num_classes=400).to(args.device).eval()
+    clips = torch.randn(8, 3, info.default_frames, info.default_size, info.default_size, device=args.device)
+
+    def work():
+        with torch.no_grad():
+            net(clips)
+
+    counter, sampled = counter_and_samples(args.device, work)
+    checks = [energy_agreement_check(label, counter, sampled, args.energy_tolerance)]
+    per_clip = {}
+    for batch in (1, "auto"):
+        spec = make_spec(model, "fp32", batch, args)
+        spec = type(spec).from_dict({**spec.to_dict(), "metrics": ("throughput", "energy")})
+        result = execute(spec)
+        per_clip[batch] = result.metrics.get("energy_j_per_clip")
+    checks.append(energy_scaling_check(label, per_clip[1], per_clip["auto"]))
+    row = {"run": label, "counter_j": counter, "sampled_j": sampled, "j_per_clip_bs1": per_clip[1],
+           "j_per_clip_auto": per_clip["auto"]}
+    return row, checks
+
+
+
 def independent_peak_bytes(model_name: str, num_classes: int, frames: int, size: int, batch: int,
                            precision: str, device: str, seed: int = 0) -> tuple[int, int]:
     """(max_memory_allocated around one forward, bytes allocated before building) with nothing of
@@ -260,11 +335,17 @@ def main(argv: list[str] | None = None) -> int:
                 row, run_checks = run_one(model, precision, batch, args)
                 rows.append(row)
                 checks.extend(run_checks)
+    energy_rows = []
+    for model in args.energy_models:
+        print(f"gpu_check: {model} energy ...", file=sys.stderr, flush=True)
+        row, energy = energy_checks(model, args)
+        energy_rows.append(row)
+        checks.extend(energy)
     ok = all(c.ok is not False for c in checks)
     report = {"ok": ok, "device": torch.cuda.get_device_name(torch.device(args.device)),
               "env": environment(args.device), "settings": {k: (str(v) if isinstance(v, Path) else v)
                                                             for k, v in vars(args).items()},
-              "runs": rows, "checks": [asdict(c) for c in checks]}
+              "runs": rows, "energy": energy_rows, "checks": [asdict(c) for c in checks]}
     path = args.out / "gpu_check.json"
     path.write_text(json.dumps(report, indent=2, default=str))
     print(table(rows, checks))

@@ -73,12 +73,16 @@ class Column:
     samples: str = ""  # with noise="timing": the detail key of the samples ("inference_s", "train_step_s")
     quantile: float = 50.0  # …the percentile of the samples the figure is made of
     inverse: bool = False  # …True when the figure is a rate (∝ 1 / the statistic), e.g. throughput
+    limits: tuple[float, float] | None = None  # the range the figure can take (a percentage): intervals end there
 
     def __post_init__(self):
         if (self.better is None) != bool(self.not_compared):
             raise ValueError(f"{self.name}: a column has a direction or a reason it is not compared, not both")
         if (self.noise == "timing") != bool(self.samples):
             raise ValueError(f"{self.name}: a timing figure names its samples, and only a timing figure")
+
+
+PERCENT = (0.0, 100.0)
 
 
 def _timing(name: str, measure: str, header: str, samples: str, quantile: float = 50.0, **kw) -> Column:
@@ -110,8 +114,8 @@ COLUMNS: tuple[Column, ...] = (
           contract=True, short="train throughput (clips/s)"),
     Column("train_peak_mem_mb", "memory", "peak mem (MiB, train step)", "lower", contract=True,
            short="train peak mem (MiB)"),
-    Column("top1", "accuracy", "top-1 (%)", "higher", contract=True, short="top-1 (%)", noise="seed"),
-    Column("top5", "accuracy", "top-5 (%)", "higher", contract=True, short="top-5 (%)", noise="seed"),
+    Column("top1", "accuracy", "top-1 (%)", "higher", contract=True, short="top-1 (%)", noise="seed", limits=PERCENT),
+    Column("top5", "accuracy", "top-5 (%)", "higher", contract=True, short="top-5 (%)", noise="seed", limits=PERCENT),
     _timing("latency_ms_p99", "latency", "latency p99 (ms/batch)", "inference_s", 99.0),
     _rate("throughput_frames_s", "throughput", "throughput (frames/s)", "inference_s"),
     _rate("train_throughput_frames_s", "train_throughput", "train throughput (frames/s)", "train_step_s"),
@@ -129,7 +133,7 @@ COLUMNS: tuple[Column, ...] = (
            not_compared="a property of the dataset's files, not of the model"),
     Column("data_throughput_clips_s", "data_throughput", "input pipeline (clips/s)", "higher", aggregate="median",
            noise="single"),
-    Column("clip_top1", "accuracy", "clip top-1 (%, multi-view)", "higher", noise="seed"),
+    Column("clip_top1", "accuracy", "clip top-1 (%, multi-view)", "higher", noise="seed", limits=PERCENT),
     # The cost of the test protocol: a video is `views` clips (test clips × crops), batched together.
     Column("views", "flops", "views per video (clips × crops)", None, kind="int",
            not_compared="the test protocol, a setting of the run"),
@@ -146,7 +150,7 @@ COLUMNS: tuple[Column, ...] = (
            not_compared="a device's draw: neither better nor worse by itself (see energy per clip)"),
     Column("train_clips_per_kj", "energy", "clips per kJ (train step)", "higher", noise="single"),
     # The accuracy curve (with train.eval_every) and what training cost.
-    Column("best_top1", "accuracy", "best top-1 (%, over the evaluations)", "higher", noise="seed"),
+    Column("best_top1", "accuracy", "best top-1 (%, over the evaluations)", "higher", noise="seed", limits=PERCENT),
     Column("best_epoch", "accuracy", "epoch of the best top-1", None, kind="int",
            not_compared="an epoch number, not a figure to improve"),
     Column("train_s", "accuracy", "training time (s, wall)", "lower", noise="single"),

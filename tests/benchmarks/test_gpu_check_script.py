@@ -80,3 +80,15 @@ def test_the_table_shows_failures(gpu_check):
               gpu_check.Check("r3d_18 bf16 bs=8", "mfu", True, "")]
     text = gpu_check.table(rows, checks)
     assert "FAIL" in text and "off by 30 MiB" in text and "30.0%" in text
+
+
+def test_the_energy_checks_flag_what_they_should(gpu_check):
+    agree = gpu_check.energy_agreement_check("r3d_18 energy", 103.0, 100.0, 0.10)
+    assert agree.ok and "+3.0%" in agree.detail
+    assert not gpu_check.energy_agreement_check("r", 125.0, 100.0, 0.10).ok
+    assert gpu_check.energy_agreement_check("r", None, 100.0, 0.10).ok is False
+    assert gpu_check.energy_scaling_check("r", 0.9, 0.2).ok
+    assert not gpu_check.energy_scaling_check("r", 0.2, 0.3).ok
+    assert gpu_check.energy_scaling_check("r", None, 0.3).ok is False
+    args = gpu_check.parse_args(["--out", "x", "--energy-models", ""])
+    assert args.energy_models == [] and args.energy_tolerance == 0.10

@@ -1,14 +1,12 @@
-"""Target 1: profiling without running.
+"""Target 1: profiling without running (issue 18's restatement of issue 8's target).
 
-- `model_cost` (params + MACs on the meta device) of big models at least 20× faster than one real CPU
-  forward of the same model at batch 1 (the reference, measured in the same test, interleaved).
-- The whole registry (`python -m vidbench models --format csv`) listed in under a minute.
-
-Below 10x is a hard failure; between 10x and 20x an xfail that reports the figure (swin3d_b sits at
-~18-35x on this shared machine). x3d_l does not reach the target (a static xfail, see below): ~8.8x
-(0.18 s vs 1.58 s) with `pytest tests/benchmarks/test_profiling.py --benchmark-only`, up from ~3x and
-then ~4.8x. Caching model_cost would not change this figure honestly: the benchmark times a cold count, what
-a user pays for a model or shape not counted before.
+- `model_cost` (params + MACs on the meta device) at least 8x faster than one real CPU forward for x3d_l at
+  16x312 (issue 8 found 20x unreachable: building its 800 modules on the meta device alone is 80% of what
+  20x allows), and at least 20x for swin3d_b at 32x224; the reference is measured in the same test,
+  interleaved. Below the floor (the target's half) a hard failure; between the floor and the target an
+  xfail that reports the figure, since a shared machine moves the ratio.
+- The whole registry (`python -m vidbench models --no-cache --format csv`: a cold count, never a cache
+  hit) listed in under a minute.
 
 Threads: both sides run at the session's intra-op thread count (1 unless OMP_NUM_THREADS says
 otherwise, see tests/conftest.py). Counting on the meta device is single-threaded Python whatever the
@@ -31,25 +29,15 @@ from tests.benchmarks.helpers import interleave, median, stopwatch
 from vidbench.measure.flops import model_cost
 from vidbench.models import create_model, list_models
 
-TARGET_SPEEDUP = 20.0
-FLOOR_SPEEDUP = 10.0  # below this model_cost has regressed, whatever the noise: a hard failure
 REGISTRY_TARGET_S = 60.0
 
-X3D_L_XFAIL = pytest.mark.xfail(
-    strict=False,
-    reason="target not met on this machine: model_cost(x3d_l, 16x312) takes ~0.18 s (was ~0.45-0.9 s, then "
-           "0.32 s) while one real forward (18.4 GMACs) takes only ~1.5-2.2 s on one core: ~8.8x, not 20x. "
-           "Left: ~0.06-0.08 s building 800 modules on the meta device (module set-up and parameter init through "
-           "the meta device context) and ~0.08-0.1 s of meta forward (convolution's and the elementwise ops' Python "
-           "shape functions, module calls); batch norm's meta kernel, two thirds of the forward before, now "
-           "takes shape rules. 20x would need ~0.08 s in all, i.e. no model build and no meta forward.")
 
-
-@pytest.mark.parametrize("name, frames, side", [
-    pytest.param("swin3d_b", 32, 224, marks=pytest.mark.heavy, id="swin3d_b-32x224"),
-    pytest.param("x3d_l", 16, 312, marks=X3D_L_XFAIL, id="x3d_l-16x312"),
+@pytest.mark.parametrize("name, frames, side, target", [
+    pytest.param("swin3d_b", 32, 224, 20.0, marks=pytest.mark.heavy, id="swin3d_b-32x224"),
+    pytest.param("x3d_l", 16, 312, 8.0, id="x3d_l-16x312"),
 ])
-def test_model_cost_is_20x_faster_than_a_real_forward(benchmark, figures, bench_enabled, name, frames, side):
+def test_model_cost_is_much_faster_than_a_real_forward(benchmark, figures, bench_enabled, name, frames, side,
+                                                        target):
     threads = torch.get_num_threads()
     with stopwatch() as build:
         model = create_model(name, num_classes=400).eval()
@@ -76,19 +64,19 @@ def test_model_cost_is_20x_faster_than_a_real_forward(benchmark, figures, bench_
     figures(benchmark, model=f"{name} 1x3x{frames}x{side}x{side}", threads=threads,
             model_cost_s_min=min(meta_s), real_forward_s_min=min(real_s),
             model_cost_s=[round(s, 3) for s in meta_s], real_forward_s=[round(s, 3) for s in real_s],
-            build_cpu_model_s=build["wall"], speedup=speedup, target=f">= {TARGET_SPEEDUP:g}x")
+            build_cpu_model_s=build["wall"], speedup=speedup, target=f">= {target:g}x")
 
     benchmark.pedantic(model_cost, args=(name, 400, {}, frames, side, side), rounds=3 if bench_enabled else 1)
     message = (f"model_cost({name}) took {min(meta_s):.2f} s (best of {rounds}), one real forward "
-               f"{min(real_s):.2f} s at {threads} thread(s): {speedup:.1f}x, target {TARGET_SPEEDUP:g}x")
-    assert speedup >= FLOOR_SPEEDUP, message
-    if speedup < TARGET_SPEEDUP:  # between the floor and the target: reported, with the figure
+               f"{min(real_s):.2f} s at {threads} thread(s): {speedup:.1f}x, target {target:g}x")
+    assert speedup >= target / 2, message  # below half the target model_cost has regressed, whatever the noise
+    if speedup < target:  # between the floor and the target: reported, with the figure
         pytest.xfail(f"borderline on this machine: {message}")
 
 
 @pytest.mark.heavy
 def test_models_registry_lists_in_under_a_minute(benchmark, figures):
-    cmd = [sys.executable, "-m", "vidbench", "models", "--format", "csv"]
+    cmd = [sys.executable, "-m", "vidbench", "models", "--no-cache", "--format", "csv"]
     runs: list[dict] = []
 
     def list_registry() -> subprocess.CompletedProcess:

@@ -9,6 +9,7 @@ figures have no interval.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pandas as pd
@@ -64,8 +65,13 @@ def figure_interval(runs: pd.DataFrame, column: str) -> Interval | None:
         return None
     if len(values) == 1:
         return run_interval(runs.loc[values.index[0]], column)
-    summarise = median_interval if COLUMNS_BY_NAME[column].aggregate == "median" else mean_interval
-    return summarise(values.astype(float).tolist())
+    col = COLUMNS_BY_NAME[column]
+    summarise = median_interval if col.aggregate == "median" else mean_interval
+    interval = summarise(values.astype(float).tolist())
+    if col.limits is not None:  # a t interval of percentages can pass 100%: it ends where the figure does
+        low, high = col.limits
+        interval = dataclasses.replace(interval, lo=max(interval.lo, low), hi=min(interval.hi, high))
+    return interval
 
 
 def aggregate(frame: pd.DataFrame, columns: tuple[str, ...] = COMPARED_COLUMNS) -> pd.DataFrame:

@@ -21,7 +21,8 @@ from vidbench.report.frame import SHORT_UNITS
 
 FAMILY_LABELS = {"cnn": "CNN", "cnn_rnn": "CNN+RNN", "transformer": "transformer"}
 # Cost axes of the Pareto fronts, each against top-1: (column, True when more is better).
-PARETO_COSTS = (("gmacs", False), ("throughput_clips_s", True), ("peak_mem_mb", False))
+PARETO_COSTS = (("gmacs", False), ("throughput_clips_s", True), ("peak_mem_mb", False),
+                ("energy_j_per_clip", False))  # energy where it was measured
 SCALING_METRICS = ("gmacs", "peak_mem_mb", "latency_ms_p50", "throughput_clips_s")
 SCALING_AXES = {"clip_length": "T", "side": "px"}  # frame column → symbol in "GMACs ∝ T^1.1"
 # The spec setting each scaling axis is; the fit holds every other setting fixed.

@@ -17,8 +17,8 @@ from vidbench.report.tables import Column, counted
 LEAD = ("model", "args", "resolution", "clip_length")  # what was run: the model and its input…
 INPUT_SETTINGS = ("views",)  # …and, where runs differ in it, the test views of one video
 # The figures people choose by, in this order, where any run holds them; every other figure follows the settings.
-HEADLINE = ("top1", "latency_ms_p50", "throughput_clips_s", "latency_ms_per_video", "videos_s", "peak_mem_mb",
-            "gmacs", "params")
+HEADLINE = ("top1", "latency_ms_p50", "throughput_clips_s", "energy_j_per_clip", "latency_ms_per_video", "videos_s",
+            "peak_mem_mb", "gmacs", "params")
 # Settings: a column when they differ between runs, else on the held-fixed line.
 SETTINGS = (*INPUT_SETTINGS, "dataset", *(a for a in AXIS_NAMES if a not in LEAD))
 TAIL = ("family", "arch", "status", "duration_s", "run_id")

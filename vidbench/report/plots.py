@@ -44,7 +44,7 @@ plt.rcParams.update({
 class Plot:
     name: str  # file-safe; plots/<name>.png and id="plot-<name>"
     title: str
-    section: str  # pareto | scaling | families | devices
+    section: str  # published-<device> | pareto | curves | scaling | families | devices
     fig: object
 
 
@@ -76,6 +76,10 @@ def build_figures(frame: pd.DataFrame, exponents: pd.DataFrame, configs: pd.Data
     plots += pareto_plots(configs if configs is not None and len(configs) else frame, styles)
     plots += scaling_plots(frame, exponents, styles)
     plots += [p for p in (family_plot(frame, styles), device_plot(frame, styles)) if p is not None]
+    if "detail" in frame:
+        from vidbench.report.curves import curve_figures
+
+        plots += [Plot(slug(name), title, "curves", fig) for name, title, fig in curve_figures(frame)]
     return plots
 
 

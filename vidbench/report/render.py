@@ -259,6 +259,8 @@ def render_markdown(report: Report) -> str:
         parts += ["## Pareto fronts", "", "Top-1 against GMACs, throughput and peak memory per dataset and device; "
                   "the runs on the front are ringed and joined.", "", *plots("pareto"),
                   markdown_columns(report.fronts, FRONT_COLUMNS), ""]
+    if report.plots_in("curves"):
+        parts += ["## Accuracy while training", "", CURVES_NOTE, "", *plots("curves")]
     if len(report.scaling) or report.plots_in("scaling"):
         parts += ["## How cost grows", "", SCALING_NOTE, ""]
         if len(report.scaling):
@@ -300,6 +302,9 @@ UNCERTAINTY_NOTE = ("Each figure with its 95% interval. Over several runs of one
                     "says how precisely that run measured, not how far another run could land (labelled "
                     "within-run); accuracy from one seed has no interval (n=1). Two figures whose intervals "
                     "overlap are not told apart by these runs.")
+CURVES_NOTE = ("Top-1 on the validation split at each evaluation (train.eval_every), against the epoch and against "
+               "the training compute spent so far (2 × the training step's GMACs per clip under the run's "
+               "protocol × clips seen, in PFLOPs): which backbone gets there fastest, and at what cost.")
 SCALING_NOTE = ("Each exponent b in metric ∝ T^b (clip length) or px^b (short side of the crop) is the least-squares "
                 "slope on log-log axes, fitted over every series of runs of one model and device that differ only "
                 "in that axis (each series with its own intercept, so dataset, the other shape axis and batch size "
@@ -343,6 +348,7 @@ def render_html(report: Report) -> str:
         uncertainty=_table(report.uncertainty, uncertainty_columns(report.uncertainty))
         if len(report.uncertainty) else None, uncertainty_note=UNCERTAINTY_NOTE,
         pareto_plots=svgs("pareto"), fronts=_table(report.fronts, FRONT_COLUMNS),
+        curve_plots=svgs("curves"), curves_note=CURVES_NOTE,
         scaling_note=SCALING_NOTE, scaling=_table(report.scaling, report.scaling_columns),
         scaling_plots=svgs("scaling"),
         families=_table(report.families, FAMILY_COLUMNS) if report.families["family"].nunique() > 1 else None,

@@ -1,0 +1,77 @@
+"""Issue 18's targets for a responsive tool, each beside a reference measured in the same run (interleaved,
+medians of subprocess wall times):
+
+- `vidbench --help` at most 0.15 s above a bare `python -c pass`;
+- `vidbench run suites/ablation.yaml --dry-run` at most 1.5x `python -c "import torch"`;
+- a whole `vidbench run` of a one-run suite (tsn_tiny, params and flops, report included) at most 2.5x
+  `python -c "import torch"`;
+- `vidbench models` at most 1 s with its figures cached.
+
+Asserted with benchmarks enabled (a quiet machine); in the default run the figures are recorded and the
+help target, the one far from noise, is asserted. Targets not met yet are reported as xfails with the figure.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.benchmarks.helpers import interleave, median
+
+ROOT = Path(__file__).resolve().parents[2]
+ONE_RUN = textwrap.dedent("""\
+    name: one
+    models: [tsn_tiny]
+    datasets: [{name: random, args: {num_classes: 4}}]
+    resolutions: [32]
+    clip_lengths: [4]
+    metrics: [params, flops]
+    """)
+
+
+def _wall(*args: str, cwd: Path = ROOT, env: dict | None = None):
+    def run() -> float:
+        start = time.perf_counter()
+        out = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
+        assert out.returncode == 0, out.stderr[-2000:]
+        return time.perf_counter() - start
+    return run
+
+
+def test_cli_targets(benchmark, figures, bench_enabled, tmp_path):
+    import os
+
+    env = {**os.environ, "VIDBENCH_CACHE_DIR": str(tmp_path / "cache")}
+    suite = tmp_path / "one.yaml"
+    suite.write_text(ONE_RUN)
+    subprocess.run([sys.executable, "-m", "vidbench", "models", "--format", "csv"], env=env, check=True,
+                   capture_output=True, timeout=600)  # fills the cache: the target is a cached listing
+    steps = {
+        "python": _wall("-c", "pass"),
+        "import_torch": _wall("-c", "import torch"),
+        "help": _wall("-m", "vidbench", "--help"),
+        "dry_run": _wall("-m", "vidbench", "run", "suites/ablation.yaml", "--dry-run"),
+        "one_run": _wall("-m", "vidbench", "run", str(suite), "--output", str(tmp_path / "out"), "--force"),
+        "models_cached": _wall("-m", "vidbench", "models", env=env),
+    }
+    rounds = 3 if bench_enabled else 1
+    samples = dict(zip(steps, interleave(rounds, *steps.values())))
+    s = {k: median(v) for k, v in samples.items()}
+    ratios = {"help_above_python_s": s["help"] - s["python"], "dry_run_x_torch": s["dry_run"] / s["import_torch"],
+              "one_run_x_torch": s["one_run"] / s["import_torch"]}
+    figures(benchmark, **{f"{k}_s": v for k, v in s.items()}, **ratios)
+    ratios["models_cached_s"] = s["models_cached"]
+    benchmark.pedantic(steps["help"], rounds=1)
+    assert ratios["help_above_python_s"] <= 0.15 + (0 if bench_enabled else 0.35), ratios
+    if not bench_enabled:
+        pytest.skip(f"recorded {ratios}; asserted only with benchmarks enabled (a quiet machine)")
+    assert ratios["models_cached_s"] <= 1.0, ratios
+    missed = {k: v for k, v, target in (("dry_run_x_torch", ratios["dry_run_x_torch"], 1.5),
+                                          ("one_run_x_torch", ratios["one_run_x_torch"], 2.5)) if v > target}
+    if missed:
+        pytest.xfail(f"not met yet: {missed} (targets: dry-run <= 1.5x, one run <= 2.5x import torch)")

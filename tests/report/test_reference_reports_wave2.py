@@ -1,0 +1,43 @@
+"""The committed reference reports of suites/ablation-seeds.yaml and suites/transfer*.yaml hold every run
+of their suites, ok, and their CSVs are `vidbench results` of their stores."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from vidbench.cli import app
+from vidbench.suite import expand_suite, load_suite
+
+ROOT = Path(__file__).resolve().parents[2]
+REPORTS = [("ablation-seeds.yaml", "reports/ablation-seeds-cpu"), ("transfer-pretrain.yaml",
+           "reports/transfer-cpu/pretrain"), ("transfer.yaml", "reports/transfer-cpu")]
+
+
+@pytest.mark.parametrize(("suite", "folder"), REPORTS)
+def test_the_report_holds_every_run_of_its_suite(suite, folder):
+    path = ROOT / "suites" / suite
+    specs = expand_suite(load_suite(path), path.parent)
+    rows = list(csv.DictReader((ROOT / folder / "results.csv").open()))
+    assert sorted(r["run_id"] for r in rows) == sorted(s.run_id for s in specs)
+    assert all(r["status"] == "ok" and r["top1"] for r in rows)
+    result = CliRunner().invoke(app, ["results", str(ROOT / folder), "--format", "csv"])
+    assert list(csv.DictReader(io.StringIO(result.output))) == rows
+    assert (ROOT / folder / "report.html").stat().st_size > 0
+
+
+def test_the_transfer_report_shows_what_pretraining_buys():
+    from vidbench.report.frame import load_run_folder
+
+    frame = load_run_folder(ROOT / "reports/transfer-cpu", details=False).frame
+    c3d = frame[frame["model"] == "c3d_tiny"]
+    protocol = c3d["spec"].map(lambda spec: spec["train"]["protocol"])
+    pretrained = c3d["model_args"].str.contains("weights")
+    assert (c3d[pretrained]["top1"] >= 85).all()  # every protocol on the pretrained backbone
+    assert (c3d[~pretrained & (protocol == "linear_probe")]["top1"] <= 50).all()  # a random one cannot be probed
+    report = (ROOT / "reports/transfer-cpu/report.md").read_text()
+    assert "## Accuracy while training" in report and "plots/curves-synthetic-motion-cpu.png" in report
