@@ -151,3 +151,19 @@ def test_compare_flags_the_input_pipeline_and_clip_accuracy(tmp_path, column, fa
     flagged = rows[(rows["metric"] == column) & rows["regression"]]
     assert len(flagged) == (1 if regressed else 0)
     assert len(rows[rows["metric"] == column]) == len(rows["run_id"].unique())
+
+
+def test_a_model_entry_can_run_at_its_default_input():
+    """`input: default` replaces the suite's clip axes by the model's default clip, so models whose
+    natural inputs differ share one suite; the other models keep the axes."""
+    from vidbench.models import model_info
+
+    specs = expand(models=[{"name": "x3d_m", "input": "default", "test_views": "published"}, "tsn_tiny"],
+                   resolutions=[32, 48], clip_lengths=[4, 8], metrics=["flops"])
+    x3d = [s for s in specs if s.model == "x3d_m"]
+    info = model_info("x3d_m")
+    assert len(x3d) == 1 and x3d[0].resolution == (info.default_size,) * 2
+    assert x3d[0].clip_length == info.default_frames and x3d[0].dataset_args == {"test_clips": 10, "test_crops": 3}
+    assert len([s for s in specs if s.model == "tsn_tiny"]) == 4
+    with pytest.raises(SuiteError, match="input"):
+        parse_suite({"name": "t", "models": [{"name": "x3d_m", "input": "native"}]})

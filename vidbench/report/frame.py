@@ -69,7 +69,14 @@ def variant_label(model: str, model_args: str | dict | None) -> str:
     args = json.loads(model_args) if isinstance(model_args, str) and model_args else (model_args or {})
     if not args:
         return str(model)
-    return f"{model}[{','.join(f'{k}={_plain(v)}' for k, v in sorted(args.items()))}]"
+    return f"{model}[{','.join(f'{k}={_arg_text(k, v)}' for k, v in sorted(args.items()))}]"
+
+
+def _arg_text(key: str, value) -> str:
+    """An arg as labels write it; a checkpoint by its file name (the folder is in the suite)."""
+    if key == "weights" and isinstance(value, str) and "/" in value:
+        return Path(value).name
+    return _plain(value)
 
 
 def _plain(value) -> str:

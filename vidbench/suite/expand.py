@@ -40,9 +40,10 @@ def _published_views(name: str) -> dict[str, int]:
     return {"test_clips": result.clips, "test_crops": result.crops}
 
 
-def _expand_models(entries: list[ModelEntry], base_dir: str | None) -> list[tuple[str, dict[str, Any], dict[str, int]]]:
-    """(model, constructor args, dataset args its entry sets) for every model a suite names; a checkpoint
-    that does not fit its model is refused here, before any run."""
+def _expand_models(entries: list[ModelEntry],
+                   base_dir: str | None) -> list[tuple[str, dict[str, Any], dict[str, int], bool]]:
+    """(model, constructor args, dataset args its entry sets, whether it runs at its default input) for
+    every model a suite names; a checkpoint that does not fit its model is refused here, before any run."""
     out = []
     for i, entry in enumerate(entries):
         if any(ch in entry.name for ch in "*?["):
@@ -55,11 +56,12 @@ def _expand_models(entries: list[ModelEntry], base_dir: str | None) -> list[tupl
             try:
                 info = model_info(name)
                 views = _published_views(name) if entry.test_views == "published" else {}
+                own_input = entry.input == "default"
                 for combo in grid_product(entry.grid):
                     args = {**entry.args, **combo}
                     info.check_args(args)
                     check_weights(name, resolve_args("model", args, base_dir))
-                    out.append((name, args, views))
+                    out.append((name, args, views, own_input))
             except RegistryError as e:
                 raise SuiteError(f"models[{i}]: {e}") from None
     return out
@@ -132,10 +134,12 @@ def expand_suite(suite: Suite, base_dir: str | Path | None = None) -> list[RunSp
     axis_grid = {a.name: [a.to_spec(v) for v in suite.axis_values(a)] for a in AXES}
     benchmark = suite.benchmark.model_dump()
     specs: dict[str, RunSpec] = {}
-    for (model, margs, views), (dataset, dargs), axes, train in itertools.product(
+    for (model, margs, views, own_input), (dataset, dargs), axes, train in itertools.product(
         models, datasets, list(grid_product(axis_grid)), list(grid_product(train_grid)),
     ):
         info = model_info(model)
+        if own_input:  # the suite's clip axes collapse to the model's default clip (duplicates merge below)
+            axes = {**axes, "clip_length": info.default_frames, "resolution": (info.default_size,) * 2}
         if views:
             if not all(dataset_info(dataset).accepts(k) for k in views):
                 raise SuiteError(f"model {model!r}: test_views: published needs test_clips and test_crops, "

@@ -61,9 +61,12 @@ class Entry(Strict):
 
 class ModelEntry(Entry):
     """A model entry; `test_views: published` runs it at its published test protocol (the dataset's
-    test_clips × test_crops set to the published clips × crops)."""
+    test_clips × test_crops set to the published clips × crops); `input: default` at the model's default
+    clip (its frames and size replace the suite's clip_lengths and resolutions), so a suite can sweep
+    models whose natural inputs differ."""
 
     test_views: Literal["published"] | None = None
+    input: Literal["default"] | None = None  # `default`: its default clip (frames × size) instead of the axes
 
 
 EntryList = Annotated[list[Annotated[Entry, BeforeValidator(_as_entry)]], Field(min_length=1)]
