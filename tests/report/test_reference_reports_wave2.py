@@ -41,3 +41,16 @@ def test_the_transfer_report_shows_what_pretraining_buys():
     assert (c3d[~pretrained & (protocol == "linear_probe")]["top1"] <= 50).all()  # a random one cannot be probed
     report = (ROOT / "reports/transfer-cpu/report.md").read_text()
     assert "## Accuracy while training" in report and "plots/curves-synthetic-motion-cpu.png" in report
+
+
+def test_the_choose_report_holds_every_run_and_opens_with_the_published_chart():
+    path = ROOT / "suites" / "choose.yaml"
+    specs = expand_suite(load_suite(path), path.parent)
+    rows = list(csv.DictReader((ROOT / "reports/choose-cpu/results.csv").open()))
+    assert sorted(r["run_id"] for r in rows) == sorted(s.run_id for s in specs)
+    cpu = [r for r in rows if r["device"] == "cpu"]
+    assert {r["status"] for r in rows if r["device"] == "cuda"} <= {"skipped", "ok"}
+    ok = [r for r in cpu if r["status"] == "ok"]
+    assert len(ok) >= len(cpu) - 1 and all(r["videos_s"] and r["gmacs_per_video"] for r in ok)
+    report = (ROOT / "reports/choose-cpu/report.md").read_text()
+    assert report.index("## Published accuracy × measured cost") < report.index("## Recommendations")
