@@ -167,3 +167,19 @@ def test_a_model_entry_can_run_at_its_default_input():
     assert len([s for s in specs if s.model == "tsn_tiny"]) == 4
     with pytest.raises(SuiteError, match="input"):
         parse_suite({"name": "t", "models": [{"name": "x3d_m", "input": "native"}]})
+
+
+def test_older_stores_read_compile_runs_as_the_inductor_runtime(tmp_path):
+    from tests.conftest import make_spec
+    from vidbench.store import ResultStore, RunResult
+
+    path = tmp_path / STORE_NAME
+    with ResultStore(path) as store:
+        for compiled in (False, True):
+            spec = make_spec(compile=compiled, runtime="inductor" if compiled else "eager")
+            store.write(spec, RunResult(spec.run_id, "ok"))
+        store._conn.execute("ALTER TABLE runs DROP COLUMN runtime")  # as written before the runtimes axis
+        store._conn.execute("UPDATE runs SET spec_json = json_remove(spec_json, '$.runtime')")
+    with ResultStore(path) as store:
+        rows = store.rows()
+    assert {(r["compile"], r["runtime"]) for r in rows} == {(False, "eager"), (True, "inductor")}

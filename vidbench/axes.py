@@ -45,6 +45,7 @@ def resolution_label(resolution: tuple[int, int]) -> str:
 
 
 Precision = Literal["fp32", "bf16", "fp16"]
+RUNTIMES = ("eager", "inductor", "onnxruntime")
 Resolution = Annotated[tuple[PositiveInt, PositiveInt], BeforeValidator(_as_hw)]
 Device = Annotated[str, AfterValidator(_device_name)]
 
@@ -61,6 +62,7 @@ class Axis:
     kind: Literal["int", "float", "bool", "text"]  # the store column's type
     label: Callable[[Any], str] = str  # a value as run labels write it ("32px", "T8", "compiled")
     left_out_at: Any = ALWAYS  # the value at which it is left out of the run identity (axes added late)
+    also_left_out: frozenset = frozenset()  # further values left out (encoded by another axis already)
     affects: frozenset[str] | None = ALL_METRICS  # the metrics whose figures it changes
     contract: bool = True  # one of the contract's result columns (else an extra column)
     default_from: str | None = None  # a scalar suite key whose value is the default list of one
@@ -69,7 +71,7 @@ class Axis:
     order_key: Callable[[Any], Any] | None = None  # how reports sort the stored column (None: as stored)
 
     def in_identity(self, value: Any) -> bool:
-        return self.left_out_at is ALWAYS or value != self.left_out_at
+        return (self.left_out_at is ALWAYS or value != self.left_out_at) and value not in self.also_left_out
 
     @property
     def short(self) -> str:
@@ -100,6 +102,11 @@ AXES: tuple[Axis, ...] = (
     Axis("channels_last", "channels_last", bool, (False,), "channels_last", "bool", contract=False,
          label=lambda v: f"channels_last={v}",
          affects=frozenset({"latency", "throughput", "train_throughput", "memory", "accuracy"}), to_column=int),
+    # Where the model runs: eager PyTorch, Inductor (torch.compile: `compile: [true]` is its alias, and the
+    # compile field carries it in the identity, so stored compile runs keep their ids), ONNX Runtime.
+    Axis("runtime", "runtimes", Literal[RUNTIMES], ("eager",), "runtime", "text", contract=False,
+         left_out_at="eager", also_left_out=frozenset({"inductor"}),
+         affects=frozenset({"latency", "throughput", "train_throughput", "memory", "accuracy"})),
     # Runs that differ only in seed are replicates of one configuration. The seed was always part of the
     # identity (as the suite's single `seed:`, still the default of one).
     Axis("seed", "seeds", int, (0,), "seed", "int", contract=False, default_from="seed", label=lambda v: f"seed={v}"),
@@ -152,6 +159,9 @@ TRAIN_KEYS: tuple[TrainKey, ...] = (
     TrainKey("save_weights", bool, False, left_out_at=False, affects=frozenset()),
 )
 TRAIN_BY_NAME = {k.name: k for k in TRAIN_KEYS}
+# Benchmark settings added after stores existed, at the value that measures as before: left out of the
+# identity there (the benchmark block is part of every timed run's identity).
+NEUTRAL_BENCHMARK = {"parity_floor": 99.0}
 # The values that train as before a key existed: what older specs and stores are read with.
 NEUTRAL_TRAIN = {k.name: k.left_out_at for k in TRAIN_KEYS if k.left_out_at is not ALWAYS}
 

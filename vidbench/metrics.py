@@ -149,6 +149,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("train_avg_power_w", "energy", "average power (W, train step)", None,
            not_compared="a device's draw: neither better nor worse by itself (see energy per clip)"),
     Column("train_clips_per_kj", "energy", "clips per kJ (train step)", "higher", noise="single"),
+    # A runtime other than eager PyTorch: its conversion, and whether it still gives eager's answers.
+    Column("export_s", "latency", "export (s, conversion and compilation)", "lower", noise="single"),
+    Column("artifact_mb", "latency", "artifact (MiB, exported file)", "lower"),
+    Column("parity_max_abs", "latency", "parity: max |logit - eager logit|", "lower"),
+    Column("parity_top1_agree", "latency", "parity: top-1 agreeing with eager (%)", "higher", limits=PERCENT),
     # The accuracy curve (with train.eval_every) and what training cost.
     Column("best_top1", "accuracy", "best top-1 (%, over the evaluations)", "higher", noise="seed", limits=PERCENT),
     Column("best_epoch", "accuracy", "epoch of the best top-1", None, kind="int",

@@ -7,15 +7,18 @@ Importing this package imports no torch: expansion asks `unsupported()` of every
 
 from __future__ import annotations
 
-from vidbench.backends.base import Backend
+from vidbench.backends.base import Backend, RuntimeUnsupported
 from vidbench.backends.eager import EagerBackend
+from vidbench.backends.onnxruntime import OnnxRuntimeBackend
 
-BACKENDS: dict[str, Backend] = {"eager": EagerBackend()}
+# runtime (the `runtimes` axis) → backend; Inductor is eager PyTorch through torch.compile (spec.compile)
+BACKENDS: dict[str, Backend] = {"eager": EagerBackend(), "inductor": EagerBackend(),
+                                "onnxruntime": OnnxRuntimeBackend()}
 
 
 def backend_for(spec) -> Backend:
-    """The backend that executes `spec` (eager PyTorch for every run until a `runtimes` axis chooses one)."""
-    return BACKENDS["eager"]
+    """The backend of the run's runtime."""
+    return BACKENDS[getattr(spec, "runtime", "eager")]
 
 
-__all__ = ["BACKENDS", "Backend", "EagerBackend", "backend_for"]
+__all__ = ["BACKENDS", "Backend", "EagerBackend", "OnnxRuntimeBackend", "RuntimeUnsupported", "backend_for"]

@@ -18,8 +18,17 @@ if TYPE_CHECKING:
     from vidbench.suite.spec import RunSpec
 
 
+class RuntimeUnsupported(Exception):
+    """The runtime cannot take this model (its converter refused it): the run is `unsupported`, a finding."""
+
+
 class Backend(ABC):
     name: str
+
+    def unavailable(self) -> str | None:
+        """Why this backend cannot run on this machine at all (a package not installed), or None: its runs
+        are `skipped` with the reason, as runs on an absent device are."""
+        return None
 
     def unsupported(self, spec: "RunSpec") -> str | None:
         """Why this backend cannot execute `spec` (a precision or device it does not serve), or None.

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import torch
 
-from vidbench.backends import backend_for
+from vidbench.backends import RuntimeUnsupported, backend_for
 from vidbench.backends.eager import to_channels_last
 from vidbench.data import create_dataset, dataset_info
 from vidbench.data.loader import make_loader, measure_data_throughput
@@ -56,13 +56,25 @@ def execute(spec: RunSpec, run_folder: str | Path | None = None) -> RunResult:
     env = environment(spec.device)
     try:
         metrics, detail = Measurement(spec, run_folder).run()
-        status, error = "ok", None
+        status, error = _parity_status(spec, metrics)
+    except RuntimeUnsupported as e:  # the runtime cannot take the model: a finding, not a failure
+        status, error = "unsupported", str(e)
+        metrics, detail = {}, {"unsupported": str(e)}
     except Exception as e:  # the run's failure is its result; the sweep goes on
         status = "oom" if is_out_of_memory(e) else "failed"
         error = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}".rstrip(": ")
         tail = traceback.format_exc().strip().splitlines()[-TRACEBACK_LINES:]
         metrics, detail = {}, {"error_class": type(e).__name__, "traceback": tail}
     return RunResult(spec.run_id, status, error, metrics, detail, env, round(time.perf_counter() - start, 3))
+
+
+def _parity_status(spec: RunSpec, metrics: dict[str, Any]) -> tuple[str, str | None]:
+    """`mismatch` when a runtime's top-1 agrees with eager's on fewer clips than the parity floor."""
+    agree = metrics.get("parity_top1_agree")
+    floor = float(spec.benchmark.get("parity_floor", 99.0))
+    if agree is not None and agree < floor:
+        return "mismatch", f"top-1 agrees with eager PyTorch on {agree:.1f}% of clips (floor {floor:g}%)"
+    return "ok", None
 
 
 def rss_peak_mib() -> float:
@@ -271,6 +283,7 @@ class Measurement:
 
     def inference(self) -> None:
         model = self.model().eval()
+        self.metrics.update(getattr(model, "figures", {}))  # a runtime's export time, artifact and parity
         clips, _ = self.random_batch()
         forward = self.backend.forward(model, clips, self.spec)
         started = time.perf_counter()

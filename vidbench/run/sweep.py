@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
+from vidbench.backends import backend_for
 from vidbench.run.artifacts import weights_path
 from vidbench.run.env import device_unavailable, environment
 from vidbench.run.executors import Event
@@ -37,7 +38,7 @@ def plan_runs(specs: list[RunSpec], stored: dict[str, str], rerun_failed: bool =
     out = []
     for spec in specs:
         status = stored.get(spec.run_id)
-        reason = device_unavailable(spec.device)
+        reason = device_unavailable(spec.device) or backend_for(spec).unavailable()
         if force or status is None or (status == "ok" and _weights_missing(spec, run_folder)):
             action = "run"
         elif status in FAILED_STATUSES:

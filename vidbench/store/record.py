@@ -8,7 +8,9 @@ from typing import Any
 from vidbench.axes import AXES
 from vidbench.metrics import CONTRACT_COLUMNS, EXTRA_COLUMNS
 
-STATUSES = ("ok", "failed", "oom", "timeout", "crashed", "skipped")
+# `unsupported`: the runtime cannot convert the model (a finding, finished like `skipped`); `mismatch`:
+# converted and measured, but its answers disagree with eager PyTorch's beyond the parity floor.
+STATUSES = ("ok", "failed", "oom", "timeout", "crashed", "skipped", "unsupported", "mismatch")
 FAILED_STATUSES = frozenset({"failed", "oom", "timeout", "crashed"})  # the run did not finish; `--rerun-failed` reruns it
 
 # The contract's metric columns, in report order, then the figures beyond the contract (how each figure was

@@ -77,6 +77,8 @@ class ResultStore:
                     self._conn.execute(f"ALTER TABLE runs ADD COLUMN {c} {_COLUMN_TYPES.get(c, 'TEXT')}")
                     if c in _AXIS_BEFORE:  # an axis the stored specs may already hold (the seed did)
                         self._conn.execute(f"UPDATE runs SET {c} = json_extract(spec_json, '$.{c}')")
+                    if c == "runtime":  # `compile: true` ran the Inductor runtime before the axis named it
+                        self._conn.execute("UPDATE runs SET runtime = 'inductor' WHERE runtime IS NULL AND compile = 1")
 
     def _columns(self) -> list[str]:
         return [row[1] for row in self._conn.execute("PRAGMA table_info(runs)")]

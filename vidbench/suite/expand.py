@@ -120,6 +120,16 @@ def excluded(spec: RunSpec, rules: list[dict[str, Any]]) -> bool:
     return any(all(_value_matches(_lookup(spec, k), v) for k, v in rule.items()) for rule in rules)
 
 
+def _runtime_and_compile(axes: dict[str, Any]) -> dict[str, Any]:
+    """`compile: true` is the Inductor runtime and the Inductor runtime compiles: each sets the other, so
+    a run asked either way is one run (and keeps the id stored runs with compile had)."""
+    if axes.get("runtime") == "inductor":
+        return {**axes, "compile": True}
+    if axes.get("compile") and axes.get("runtime") == "eager":
+        return {**axes, "runtime": "inductor"}
+    return axes
+
+
 def expand_suite(suite: Suite, base_dir: str | Path | None = None) -> list[RunSpec]:
     """All runs of the suite in a stable order, minus `exclude`, each checked against its model's limits,
     its backend and its training protocol. Relative paths resolve against `base_dir` (the suite's folder).
@@ -140,6 +150,7 @@ def expand_suite(suite: Suite, base_dir: str | Path | None = None) -> list[RunSp
         info = model_info(model)
         if own_input:  # the suite's clip axes collapse to the model's default clip (duplicates merge below)
             axes = {**axes, "clip_length": info.default_frames, "resolution": (info.default_size,) * 2}
+        axes = _runtime_and_compile(axes)
         if views:
             if not all(dataset_info(dataset).accepts(k) for k in views):
                 raise SuiteError(f"model {model!r}: test_views: published needs test_clips and test_crops, "

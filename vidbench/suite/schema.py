@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, ValidationError, create_model
 from pydantic import AfterValidator, field_validator
 
-from vidbench.axes import AXES, TRAIN_KEYS, Axis
+from vidbench.axes import AXES, NEUTRAL_BENCHMARK, TRAIN_KEYS, Axis
 from vidbench.errors import SuiteError
 from vidbench.metrics import DEFAULT_MEASURES, MEASURE_NAMES
 
@@ -91,6 +91,8 @@ class BenchmarkConfig(Strict):
     threads: PositiveInt | None = None  # torch intra-op threads; None: torch's default (the physical cores)
     cudnn_benchmark: bool = True
     auto_batch_max: PositiveInt = 256  # the largest batch `batch_sizes: [auto]` tries
+    # A runtime whose top-1 agrees with eager PyTorch's on fewer clips than this (percent) is `mismatch`.
+    parity_floor: Annotated[float, Field(ge=0, le=100)] = NEUTRAL_BENCHMARK["parity_floor"]
 
 
 class Limits(Strict):

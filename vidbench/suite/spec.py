@@ -15,7 +15,7 @@ from dataclasses import asdict, fields
 from functools import cached_property
 from typing import Any
 
-from vidbench.axes import AXES, ALWAYS, NEUTRAL_TRAIN, resolution_label, train_identity
+from vidbench.axes import AXES, ALWAYS, NEUTRAL_BENCHMARK, NEUTRAL_TRAIN, resolution_label, train_identity
 from vidbench.metrics import TIMED_MEASURES
 
 __all__ = ["NEUTRAL_TRAIN", "RunSpec", "canonical_json", "resolution_label"]
@@ -46,6 +46,9 @@ class _RunSpecBase:
             del ident["train"]
         if not TIMED_MEASURES & metrics:
             del ident["benchmark"]
+        else:
+            ident["benchmark"] = {k: v for k, v in self.benchmark.items()
+                                  if k not in NEUTRAL_BENCHMARK or NEUTRAL_BENCHMARK[k] != v}
         for axis in AXES:
             if not axis.in_identity(ident[axis.name]):
                 del ident[axis.name]
