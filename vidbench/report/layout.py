@@ -43,7 +43,12 @@ def held_fixed(frame: pd.DataFrame) -> dict:
     """Each setting that every run of the table holds, at one value: setting → that value."""
     if frame.empty:
         return {}
-    return {c: frame[c].iloc[0] for c in SETTINGS
+    order = list(SETTINGS)
+    if "runtime" in frame.columns and frame["runtime"].notna().all():
+        # compile is the inductor runtime's alias: the runtime says it, in compile's place
+        order.remove("runtime")
+        order[order.index("compile")] = "runtime"
+    return {c: frame[c].iloc[0] for c in order
             if c in frame.columns and frame[c].notna().all() and frame[c].nunique() == 1}
 
 
@@ -64,7 +69,9 @@ def run_columns(frame: pd.DataFrame, compact: bool = False) -> list[Column]:
 
     fixed = held_fixed(frame)
     lead = [c for c in LEAD if c != "args" or (has(c) and frame[c].astype(bool).any())]
-    varying = [c for c in SETTINGS if has(c) and c not in fixed]
+    # compile is the inductor runtime's alias: where runs carry a runtime, that column says it
+    aliased = {"compile"} if has("runtime") and frame["runtime"].notna().all() else set()
+    varying = [c for c in SETTINGS if has(c) and c not in fixed and c not in aliased]
     lead += [c for c in varying if c in INPUT_SETTINGS]
     shown = [*lead, *(c for c in HEADLINE if has(c)), *(c for c in varying if c not in INPUT_SETTINGS)]
     if compact:
