@@ -59,3 +59,10 @@ def test_the_clis_report_formats_are_the_renderers():
     from vidbench.report.render import FORMATS
 
     assert REPORT_FORMATS == FORMATS
+
+
+def test_the_clis_model_families_are_the_registrys():
+    from vidbench.cli import MODEL_FAMILIES
+    from vidbench.models import FAMILIES
+
+    assert MODEL_FAMILIES == FAMILIES

@@ -38,6 +38,11 @@ def _device_name(device: str) -> str:
     return device
 
 
+def resolution_side(label: str) -> int:
+    """The short side of a resolution label ('112' or '112x160'): how reports order resolutions."""
+    return min(int(p) for p in str(label).split("x"))
+
+
 def resolution_label(resolution: tuple[int, int]) -> str:
     """'112' for a square crop, '112x160' otherwise: how suites, exclude rules and reports write it."""
     h, w = resolution
@@ -89,7 +94,7 @@ class Axis:
 AXES: tuple[Axis, ...] = (
     Axis("resolution", "resolutions", Resolution, ((112, 112),), "px (crop)", "text",
          label=lambda v: f"{v}px", to_spec=tuple, to_column=resolution_label,
-         order_key=lambda label: min(int(p) for p in str(label).split("x"))),
+         order_key=resolution_side),
     Axis("clip_length", "clip_lengths", PositiveInt, (16,), "T (frames)", "int", label=lambda v: f"T{v}"),
     Axis("frame_stride", "frame_strides", PositiveInt, (1,), "stride (frames)", "int",
          label=lambda v: f"stride {v}"),

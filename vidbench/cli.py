@@ -56,6 +56,7 @@ SHORT_HEADERS = {"params": "params", "gmacs": "GMACs", "peak_mem_mb": "peak MiB"
                  "throughput_clips_s": "clips/s", "train_throughput_clips_s": "train clips/s", "top1": "top-1 %",
                  "data_throughput_clips_s": "data clips/s", "energy_j_per_clip": "J/clip"}
 REPORT_FORMATS = ("html", "md")  # vidbench.report.render.FORMATS, without importing matplotlib to check
+MODEL_FAMILIES = ("cnn", "cnn_rnn", "transformer")  # vidbench.models.FAMILIES, without importing torch to check
 
 
 class TableFormat(str, Enum):
@@ -285,9 +286,8 @@ def models(
     device), and published Kinetics-400 top-1 at its published test protocol with the GMACs per video."""
     from vidbench.models_listing import model_records, select
 
-    families = ("cnn", "cnn_rnn", "transformer")
-    if family is not None and family not in families:
-        raise UsageError(f"--family must be one of {', '.join(families)}, not {family!r}")
+    if family is not None and family not in MODEL_FAMILIES:
+        raise UsageError(f"--family must be one of {', '.join(MODEL_FAMILIES)}, not {family!r}")
     records = select(model_records(use_cache=not no_cache), pattern, family)
     if not records:
         raise UsageError(f"no registered model matches {pattern!r}" + (f" in family {family!r}" if family else ""))
@@ -302,7 +302,7 @@ def models(
 
 def _model_row(record: dict) -> dict:
     """One model as the table and CSV show it: its first published Kinetics-400 result beside its cost."""
-    first = next((p for p in record["published"] if p["dataset"] == "Kinetics-400"), None)
+    first = None if record["primary"] is None else record["published"][record["primary"]]
     return {"name": record["name"], "family": record["family"], "arch": record["arch"], "params": record["params"],
             "gmacs": round(record["gmacs"], 3), "input": record["input"],
             "published_top1": None if first is None else first["top1"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class VidbenchError(Exception):
     """Base of every error vidbench reports to a user as one line, without a traceback."""
@@ -27,10 +29,8 @@ class RegistryError(VidbenchError):
     exit_code = 2
 
 
-def require_folder(path) -> "Path":
+def require_folder(path) -> Path:
     """`path` as a Path when it is a folder; a UsageError saying what it is otherwise."""
-    from pathlib import Path
-
     folder = Path(path)
     if not folder.is_dir():
         raise UsageError(f"{str(folder)!r} is not a folder" if folder.exists() else f"{str(folder)!r} does not exist")

@@ -57,7 +57,7 @@ def count_records() -> list[dict[str, Any]]:
     """Every registered model's record, counted now (imports torch and the registry)."""
     from vidbench.measure.flops import model_cost
     from vidbench.models import list_models, model_info
-    from vidbench.models.published import published_results
+    from vidbench.models.published import primary_result, published_results
 
     records = []
     for name in list_models():
@@ -70,9 +70,11 @@ def count_records() -> list[dict[str, Any]]:
                 name, CLASSES, {}, result.frames, result.size, result.size)
             published.append({**dataclasses.asdict(result), "views": result.views, "input": result.input,
                               "gmacs_per_clip": clip.gmacs, "gmacs_per_video": clip.gmacs * result.views})
+        primary = primary_result(name)
         records.append({"name": name, "family": info.family, "arch": info.arch, "params": cost.params,
                         "gmacs": cost.gmacs, "input": f"{frames}x{size}x{size}", "paper": info.paper,
-                        "published": published})
+                        "published": published,  # and the one `vidbench models` shows (published.py's pick)
+                        "primary": None if primary is None else published_results(name).index(primary)})
     return records
 
 

@@ -5,7 +5,6 @@ accuracy differences are tested over seeds, and different machines are named bef
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import make_spec

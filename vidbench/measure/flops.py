@@ -22,7 +22,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
-from vidbench.models import create_model
+from vidbench.models.registry import meta_model
 
 
 @dataclass(frozen=True)
@@ -145,12 +145,9 @@ def forward_flops(model: torch.nn.Module, clip: torch.Tensor) -> int:
 
 def _meta_model(name: str, num_classes: int, args: dict[str, Any], frames: int, height: int,
                 width: int) -> tuple[torch.nn.Module, torch.Tensor]:
-    """The registered model (in eval mode) and a batch-1 clip, on the meta device."""
-    args = {k: v for k, v in args.items() if k != "weights"}  # weights change no count
-    with torch.device("meta"):
-        model = create_model(name, num_classes=num_classes, **args).eval()
-        clip = torch.empty(1, 3, frames, height, width)
-    return model, clip
+    """The registered model (in eval mode) and a batch-1 clip, on the meta device (weights change no count)."""
+    model = meta_model(name, num_classes, args).eval()
+    return model, torch.empty(1, 3, frames, height, width, device="meta")
 
 
 def model_cost(name: str, num_classes: int, args: dict[str, Any], frames: int, height: int, width: int) -> ModelCost:

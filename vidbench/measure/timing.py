@@ -19,11 +19,6 @@ MAX_WARMUP_FACTOR = 20  # warm-up never runs more than this many times its minim
 MAX_WARMUP_S = 60.0  # …nor longer than this
 
 
-def synchronize(device: torch.device) -> None:
-    """Wait for queued kernels, so a wall-clock interval covers the work and not just its launch."""
-    device_ops(device).synchronize()
-
-
 @dataclass
 class Timing:
     samples: list[float]  # wall-clock seconds per call, synchronised

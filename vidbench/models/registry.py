@@ -10,6 +10,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+import torch
 import torch.nn as nn
 
 from vidbench.errors import RegistryError
@@ -152,6 +153,15 @@ def list_models(pattern: str | Iterable[str] | None = None, family: str | None =
     if family is not None:
         names = [n for n in names if _MODELS.get(n).family == family]
     return names
+
+
+def meta_model(name: str, num_classes: int, args: dict[str, Any]) -> nn.Module:
+    """The registered model built on the meta device (no memory, no initialisation) from its args, its
+    weights left unread: for counting, checking checkpoints' shapes and reading its structure."""
+    info = _MODELS.get(name)
+    info.check_args(dict(args))
+    with torch.device("meta"):
+        return info.builder(num_classes=num_classes, **{k: v for k, v in args.items() if k not in WEIGHTS_ARGS})
 
 
 def create_model(name: str, num_classes: int = 400, weights: str | None = None, weights_map: Any = None,

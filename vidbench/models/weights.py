@@ -175,17 +175,15 @@ def check_weights(name: str, args: Mapping[str, Any], num_classes: int = 400) ->
     any run: the model is built on the meta device (no memory, no init) and the checkpoint's keys and
     shapes are matched, nothing is copied. The report is the one a run with `num_classes` gets; None
     when there are no weights. A RegistryError says what does not fit."""
-    from vidbench.models.registry import WEIGHTS_ARGS, model_info
+    from vidbench.models.registry import WEIGHTS_ARGS, meta_model, model_info
 
     if args.get("weights") is None:
         return None
     info = model_info(name)
-    info.check_args(dict(args))
-    builder_args = {k: v for k, v in args.items() if k not in WEIGHTS_ARGS}
     try:
-        with torch.device("meta"):
-            model = info.builder(num_classes=num_classes, **builder_args)
+        model = meta_model(name, num_classes, dict(args))
     except (ValueError, TypeError) as e:
+        builder_args = {k: v for k, v in args.items() if k not in WEIGHTS_ARGS}
         raise RegistryError(f"model {name!r} cannot be built with {builder_args}: {e}") from None
     path = resolve_weights(str(args["weights"]), info.torchvision_weights)
     return plan_weights(model.state_dict(), read_checkpoint(path), str(path), name, info.arch, info.head,

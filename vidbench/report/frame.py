@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from vidbench.axes import ALWAYS, AXES, AXIS_NAMES, NEUTRAL_TRAIN
+from vidbench.axes import ALWAYS, AXES, AXIS_NAMES, NEUTRAL_TRAIN, resolution_side
 from vidbench.errors import UsageError
 from vidbench.metrics import COLUMNS_BY_NAME, header, short_header
 from vidbench.store.record import RESULT_COLUMNS
 from vidbench.store.sqlite import STORE_NAME, ResultStore
+from vidbench.suite.spec import with_runtime_alias
 
 # Headers of every stored figure and axis (vidbench.metrics, vidbench.axes), and of the run's duration.
 UNITS = {c: header(c) for c in (*COLUMNS_BY_NAME, *AXIS_NAMES, "duration_s")}
@@ -31,11 +32,6 @@ class RunFolder:
     suite_name: str
     suite_yaml: str
     environments: dict[str, dict]  # device → environment of its latest run
-
-
-def resolution_side(label: str) -> int:
-    """The short side of a resolution label ('112' or '112x160')."""
-    return min(int(p) for p in str(label).split("x"))
 
 
 def require_run_folder(folder: str | Path) -> Path:
@@ -87,7 +83,8 @@ def _setting(spec: dict | None, resolution: str, batch_size) -> dict:
     """Every setting of a run besides model, dataset and device, flattened ('train.lr'): what the
     scaling fits hold fixed, what device comparisons match on, what labels a run among its peers."""
     flat: dict = {}
-    spec = {**LATE_AXES, **(spec or {})}  # runs stored before an axis existed ran at its neutral value
+    # runs stored before an axis existed ran at its neutral value (compiled ones: the inductor runtime)
+    spec = with_runtime_alias({**LATE_AXES, **(spec or {})})
     for key, value in spec.items():
         if key in _NOT_SETTINGS:
             continue

@@ -20,7 +20,7 @@ import orjson
 from vidbench.axes import AXES
 from vidbench.metrics import COLUMNS
 from vidbench.store.record import RESULT_COLUMNS, RunResult
-from vidbench.suite.spec import RunSpec, canonical_json
+from vidbench.suite.spec import RunSpec, canonical_json, stored_axes
 
 SCHEMA_VERSION = 1
 STORE_NAME = "results.sqlite"
@@ -31,10 +31,8 @@ _COLUMN_TYPES = {
     **{a.name: _SQL_TYPES[a.kind] for a in AXES}, **{c.name: _SQL_TYPES[c.kind] for c in COLUMNS},
 }
 _BOOL_COLUMNS = tuple(c.name for c in (*AXES, *COLUMNS) if c.kind == "bool")
-# An axis column of a row stored before the axis existed reads as the value that run ran with.
-_AXIS_BEFORE = {a.name: a.to_column(RunSpec.__dataclass_fields__[a.name].default) for a in AXES
-                if not a.contract}
 _FIGURES = tuple(c.name for c in COLUMNS)
+_LATE_AXES = tuple(a for a in AXES if not a.contract)  # axes whose columns older stores lack
 _EXTRA_COLUMNS = ("suite", "finished_at", "spec_json", "detail_json", "env_json")
 _ALL_COLUMNS = (*RESULT_COLUMNS, *_EXTRA_COLUMNS)
 _INSERT = f"INSERT OR REPLACE INTO runs ({', '.join(_ALL_COLUMNS)}) VALUES ({', '.join(f':{c}' for c in _ALL_COLUMNS)})"
@@ -75,10 +73,17 @@ class ResultStore:
             with self._transaction():
                 for c in missing:
                     self._conn.execute(f"ALTER TABLE runs ADD COLUMN {c} {_COLUMN_TYPES.get(c, 'TEXT')}")
-                    if c in _AXIS_BEFORE:  # an axis the stored specs may already hold (the seed did)
-                        self._conn.execute(f"UPDATE runs SET {c} = json_extract(spec_json, '$.{c}')")
-                    if c == "runtime":  # `compile: true` ran the Inductor runtime before the axis named it
-                        self._conn.execute("UPDATE runs SET runtime = 'inductor' WHERE runtime IS NULL AND compile = 1")
+        self._fill_axes()
+
+    def _fill_axes(self) -> None:
+        """Rows whose axis column is empty (stored before the axis existed) get the value their run had
+        (see `stored_axes`: the seed its spec kept, `inductor` for a compiled run, the default otherwise)."""
+        for axis in _LATE_AXES:
+            empty = self._conn.execute(f"SELECT run_id, spec_json FROM runs WHERE {axis.name} IS NULL").fetchall()
+            if empty:
+                with self._transaction():
+                    self._conn.executemany(f"UPDATE runs SET {axis.name} = ? WHERE run_id = ?", [
+                        (axis.to_column(stored_axes(_load(text))[axis.name]), run_id) for run_id, text in empty])
 
     def _columns(self) -> list[str]:
         return [row[1] for row in self._conn.execute("PRAGMA table_info(runs)")]
@@ -135,9 +140,6 @@ class ResultStore:
                 row = dict(zip(columns, values))
                 for col in parse:
                     row[col] = _load(row.pop(f"{col}_json"))
-                for name, missing in _AXIS_BEFORE.items():  # rows stored before the axis existed
-                    if row.get(name) is None:
-                        row[name] = missing
                 for name in _BOOL_COLUMNS:  # SQLite keeps booleans as integers
                     if row.get(name) is not None:
                         row[name] = bool(row[name])

@@ -16,10 +16,8 @@ from vidbench.models.weights import check_weights
 from vidbench.suite.paths import resolve_args
 from vidbench.suite.protocols import check_protocol
 from vidbench.suite.schema import Entry, ModelEntry, Suite
-from vidbench.suite.spec import RunSpec
+from vidbench.suite.spec import RunSpec, with_runtime_alias
 
-AXIS_KEYS = EXCLUDE_KEYS
-TRAIN_KEYS = tuple(TRAIN_BY_NAME)
 
 
 def grid_product(grid: dict[str, list[Any]]) -> Iterator[dict[str, Any]]:
@@ -107,27 +105,17 @@ def _check_exclude_keys(suite: Suite) -> None:
             raise SuiteError(f"exclude[{i}]: an empty rule would exclude every run")
         for key in rule:
             prefix, _, rest = key.partition(".")
-            ok = key in AXIS_KEYS or (rest and prefix in ("args", "dataset_args")) or (
-                prefix == "train" and rest in TRAIN_KEYS)
+            ok = key in EXCLUDE_KEYS or (rest and prefix in ("args", "dataset_args")) or (
+                prefix == "train" and rest in TRAIN_BY_NAME)
             if not ok:
                 raise SuiteError(
-                    f"exclude[{i}].{key}: unknown key; use one of {', '.join(AXIS_KEYS)}, "
+                    f"exclude[{i}].{key}: unknown key; use one of {', '.join(EXCLUDE_KEYS)}, "
                     "args.<name>, dataset_args.<name> or train.<key>"
                 )
 
 
 def excluded(spec: RunSpec, rules: list[dict[str, Any]]) -> bool:
     return any(all(_value_matches(_lookup(spec, k), v) for k, v in rule.items()) for rule in rules)
-
-
-def _runtime_and_compile(axes: dict[str, Any]) -> dict[str, Any]:
-    """`compile: true` is the Inductor runtime and the Inductor runtime compiles: each sets the other, so
-    a run asked either way is one run (and keeps the id stored runs with compile had)."""
-    if axes.get("runtime") == "inductor":
-        return {**axes, "compile": True}
-    if axes.get("compile") and axes.get("runtime") == "eager":
-        return {**axes, "runtime": "inductor"}
-    return axes
 
 
 def expand_suite(suite: Suite, base_dir: str | Path | None = None) -> list[RunSpec]:
@@ -140,7 +128,7 @@ def expand_suite(suite: Suite, base_dir: str | Path | None = None) -> list[RunSp
     suite_dir = str(base_dir) if base_dir else ""
     models = _expand_models(suite.models, suite_dir)
     datasets = _expand_datasets(suite.datasets, suite_dir)
-    train_grid = {k: getattr(suite.train, k) for k in TRAIN_KEYS}
+    train_grid = {k: getattr(suite.train, k) for k in TRAIN_BY_NAME}
     axis_grid = {a.name: [a.to_spec(v) for v in suite.axis_values(a)] for a in AXES}
     benchmark = suite.benchmark.model_dump()
     specs: dict[str, RunSpec] = {}
@@ -150,7 +138,7 @@ def expand_suite(suite: Suite, base_dir: str | Path | None = None) -> list[RunSp
         info = model_info(model)
         if own_input:  # the suite's clip axes collapse to the model's default clip (duplicates merge below)
             axes = {**axes, "clip_length": info.default_frames, "resolution": (info.default_size,) * 2}
-        axes = _runtime_and_compile(axes)
+        axes = with_runtime_alias(axes)
         if views:
             if not all(dataset_info(dataset).accepts(k) for k in views):
                 raise SuiteError(f"model {model!r}: test_views: published needs test_clips and test_crops, "

@@ -12,15 +12,11 @@ TRAINED = {"accuracy", "train_throughput", "memory"}
 
 @functools.lru_cache(maxsize=None)
 def _stage_count(model: str, args_json: str) -> int:
-    import torch
-
-    from vidbench.models import create_model, model_info
+    from vidbench.models import model_info
+    from vidbench.models.registry import meta_model
     from vidbench.models.stages import model_stages
 
-    args = {k: v for k, v in json.loads(args_json).items() if k not in ("weights", "weights_map")}
-    with torch.device("meta"):
-        built = create_model(model, num_classes=10, **args)
-    return len(model_stages(model_info(model).arch, built))
+    return len(model_stages(model_info(model).arch, meta_model(model, 10, json.loads(args_json))))
 
 
 def check_protocol(spec: Any) -> str | None:

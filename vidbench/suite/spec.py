@@ -67,15 +67,12 @@ class _RunSpecBase:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunSpec":
         """A stored spec; axes it predates take the value they are left out of the identity at."""
-        data = dict(data)
+        data = with_runtime_alias(dict(data))
         data["metrics"] = tuple(data["metrics"])
         for axis in AXES:
             if axis.name in data:
                 data[axis.name] = axis.to_spec(data[axis.name])
         return cls(**data)
-
-    def axis_value(self, name: str) -> Any:
-        return getattr(self, name)
 
     def resolved_model_args(self) -> dict[str, Any]:
         from vidbench.suite.paths import resolve_args
@@ -90,6 +87,23 @@ class _RunSpecBase:
     @property
     def resolution_label(self) -> str:
         return resolution_label(self.resolution)
+
+
+def with_runtime_alias(values: dict[str, Any]) -> dict[str, Any]:
+    """`compile: true` is the Inductor runtime and the Inductor runtime compiles: each sets the other, so
+    a run asked either way (or stored before the runtimes axis) is one run, with the id compile gave it."""
+    if values.get("runtime") == "inductor":
+        return {**values, "compile": True}
+    if values.get("compile") and values.get("runtime", "eager") == "eager":
+        return {**values, "runtime": "inductor"}
+    return values
+
+
+def stored_axes(spec: dict[str, Any]) -> dict[str, Any]:
+    """Every axis value of a stored spec dict as its run had it: an axis the spec predates at its field's
+    default (what runs ran with before it existed), and the runtime its compile named."""
+    fields_ = RunSpec.__dataclass_fields__
+    return with_runtime_alias({a.name: spec.get(a.name, fields_[a.name].default) for a in AXES})
 
 
 def _axis_field(axis) -> tuple:
