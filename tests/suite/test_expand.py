@@ -290,3 +290,9 @@ def test_to_dict_copies_unless_told_not_to():
     spec = RunSpec(**KNOWN_SPEC)
     assert spec.to_dict() == spec.to_dict(copy=False)
     assert spec.to_dict()["train"] is not spec.train and spec.to_dict(copy=False)["train"] is spec.train
+
+
+def test_a_missing_weights_file_names_the_model_the_key_and_the_value():
+    message = expand_error(models=[{"name": "c3d_tiny", "args": {"weights": "/no/such/checkpoint.pt"}}],
+                           metrics=["params"])
+    assert "'c3d_tiny'" in message and "weights" in message and "/no/such/checkpoint.pt" in message

@@ -61,7 +61,7 @@ def _expand_models(entries: list[ModelEntry],
                     check_weights(name, resolve_args("model", args, base_dir))
                     out.append((name, args, views, own_input))
             except RegistryError as e:
-                raise SuiteError(f"models[{i}]: {e}") from None
+                raise SuiteError(f"models[{i}] {name!r}: {e}") from None
     return out
 
 
