@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +67,33 @@ def test_the_clis_model_families_are_the_registrys():
     from vidbench.models import FAMILIES
 
     assert MODEL_FAMILIES == FAMILIES
+
+
+HEAVY = ("torchvision", "torch._dynamo", "matplotlib", "pandas")
+WHICH = """
+import sys
+sys.argv = ["vidbench", *sys.argv[1:]]
+from vidbench.cli import main
+try:
+    main()
+except SystemExit as e:
+    assert not e.code, e.code
+print("imported:", [m for m in {heavy!r} if m in sys.modules], file=sys.stderr)
+"""
+
+
+def test_a_dry_run_needs_the_registries_but_not_torchvision_dynamo_or_the_report():
+    """The registries' metadata and expansion import torch, never torchvision (its package import pulls
+    torchvision.ops, hence torch._dynamo: about a second) nor the report's matplotlib and pandas."""
+    out = subprocess.run([sys.executable, "-c", WHICH.format(heavy=HEAVY), "run", "suites/ablation.yaml", "--dry-run"],
+                         capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1])
+    assert out.stderr.strip().splitlines()[-1] == "imported: []", out.stderr[-2000:]
+
+
+def test_models_import_torchvision_when_built_and_build_as_before():
+    code = ("import sys; from vidbench.models import create_model, list_models; "
+            "assert list_models('r3d_18') and 'torchvision' not in sys.modules; "
+            "m = create_model('r3d_18', num_classes=5); assert 'torchvision' in sys.modules; "
+            "from torchvision.models.video import VideoResNet; assert isinstance(m, VideoResNet); "
+            "assert m.fc.out_features == 5")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

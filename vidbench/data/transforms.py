@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import torch
-from torchvision.transforms.v2 import functional as TF
 
 from vidbench.data.sampling import crop_positions
 
@@ -27,6 +26,8 @@ def resize(frames: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Bilinear (antialiased) resize of uint8 (T, C, H, W) frames to `size` (h, w)."""
     if tuple(frames.shape[-2:]) == tuple(size):
         return frames
+    from torchvision.transforms.v2 import functional as TF  # torchvision's import is ~1 s: only when resizing
+
     return TF.resize(frames, list(size), antialias=True)
 
 

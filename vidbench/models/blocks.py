@@ -5,6 +5,16 @@ from __future__ import annotations
 import torch.nn as nn
 
 
+def torchvision_model(module: str, name: str, **kwargs) -> nn.Module:
+    """torchvision's `module.name(weights=None, **kwargs)`: its architecture, nothing downloaded.
+
+    torchvision is imported here, when a model is built, never when the registry is: its package import
+    (torchvision.ops, hence torch._dynamo) costs about a second over torch's own."""
+    import importlib
+
+    return getattr(importlib.import_module(module), name)(weights=None, **kwargs)
+
+
 def conv_bn_relu2d(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False),

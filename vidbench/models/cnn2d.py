@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import torch
 import torch.nn as nn
-from torchvision import models as tv_models
-from torchvision.models.resnet import BasicBlock, Bottleneck
 
-from vidbench.models.blocks import conv_bn_relu2d, frames_to_batch, small_cnn2d
+from vidbench.models.blocks import conv_bn_relu2d, frames_to_batch, small_cnn2d, torchvision_model
 from vidbench.models.registry import InputLimits, register_model
 
 TSN_PAPER = "Wang et al., Temporal Segment Networks, ECCV 2016"
@@ -23,12 +21,12 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 # the network only convolves padding.
 TORCHVISION_2D_LIMITS = InputLimits(min_size=32)
 
-# name → (torchvision builder, attribute holding the ImageNet classifier, pooled feature width)
+# name (torchvision.models' builder) → (attribute holding the ImageNet classifier, pooled feature width)
 _TORCHVISION_2D = {
-    "resnet18": (tv_models.resnet18, "fc", 512),
-    "resnet50": (tv_models.resnet50, "fc", 2048),
-    "mobilenet_v3_large": (tv_models.mobilenet_v3_large, "classifier", 960),
-    "mobilenet_v3_small": (tv_models.mobilenet_v3_small, "classifier", 576),
+    "resnet18": ("fc", 512),
+    "resnet50": ("fc", 2048),
+    "mobilenet_v3_large": ("classifier", 960),
+    "mobilenet_v3_small": ("classifier", 576),
 }
 
 
@@ -39,10 +37,10 @@ def torchvision_backbone_2d(name: str) -> tuple[nn.Module, int]:
     backbone ends at its globally pooled convolutional features (the ResNet convention).
     """
     try:
-        builder, head, features = _TORCHVISION_2D[name]
+        head, features = _TORCHVISION_2D[name]
     except KeyError:
         raise ValueError(f"backbone must be one of {sorted(_TORCHVISION_2D)}, not {name!r}") from None
-    net = builder(weights=None)
+    net = torchvision_model("torchvision.models", name)
     setattr(net, head, nn.Identity())
     return net, features
 
@@ -115,6 +113,8 @@ class TSM(TSN):
         if shift_div < 2:
             raise ValueError(f"shift_div must be at least 2 (1/shift_div of the channels moves each way), "
                              f"not {shift_div!r}")
+        from torchvision.models.resnet import BasicBlock, Bottleneck
+
         blocks = [m for m in backbone.modules() if isinstance(m, (BasicBlock, Bottleneck))]
         if not blocks:
             raise ValueError("TSM needs a backbone of torchvision ResNet blocks (BasicBlock / Bottleneck)")
@@ -131,6 +131,8 @@ class TSM(TSN):
 def _tiny_resnet(widths: tuple[int, ...]) -> nn.Sequential:
     """A stride-2 stem, then one torchvision BasicBlock per width (stride 2 after the first): a
     residual network small enough to train on a CPU, with blocks TSM knows how to shift."""
+    from torchvision.models.resnet import BasicBlock
+
     layers: list[nn.Module] = [conv_bn_relu2d(3, widths[0], stride=2)]
     cin = widths[0]
     for i, w in enumerate(widths):

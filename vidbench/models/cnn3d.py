@@ -4,19 +4,16 @@ study of "A Closer Look" (R2D, MCx, rMCx) on torchvision's VideoResNet."""
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn as nn
-from torchvision.models import video as tv_video
-from torchvision.models.video.resnet import (
-    BasicBlock,
-    BasicStem,
-    Conv3DNoTemporal,
-    Conv3DSimple,
-    VideoResNet,
-)
 
+from vidbench.models.blocks import torchvision_model
 from vidbench.models.registry import InputLimits, register_model
+
+if TYPE_CHECKING:
+    from torchvision.models.video.resnet import VideoResNet
 
 C3D_PAPER = "Tran et al., Learning Spatiotemporal Features with 3D Convolutional Networks, ICCV 2015"
 CLOSER_LOOK_PAPER = "Tran et al., A Closer Look at Spatiotemporal Convolutions for Action Recognition, CVPR 2018"
@@ -94,30 +91,29 @@ def c3d(num_classes: int = 400, width: int = 64, hidden: int = 4096, dropout: fl
     return model
 
 
-def _torchvision_video(builder, num_classes: int) -> nn.Module:
-    # weights=None: nothing is downloaded; the architecture is torchvision's own.
-    return builder(weights=None, num_classes=num_classes)
+def _torchvision_video(name: str, num_classes: int) -> nn.Module:
+    return torchvision_model("torchvision.models.video", name, num_classes=num_classes)
 
 
 @register_model(family="cnn", arch="r3d", default_input=(16, 112), paper=CLOSER_LOOK_PAPER, head="fc",
                 torchvision_weights="R3D_18_Weights")
 def r3d_18(num_classes: int = 400):
     """torchvision's R3D-18: ResNet-18 with full 3D convolutions."""
-    return _torchvision_video(tv_video.r3d_18, num_classes)
+    return _torchvision_video("r3d_18", num_classes)
 
 
 @register_model(family="cnn", arch="mc3", default_input=(16, 112), paper=CLOSER_LOOK_PAPER, head="fc",
                 torchvision_weights="MC3_18_Weights")
 def mc3_18(num_classes: int = 400):
     """torchvision's MC3-18: 3D convolutions in the first stage, 2D (1×3×3) after."""
-    return _torchvision_video(tv_video.mc3_18, num_classes)
+    return _torchvision_video("mc3_18", num_classes)
 
 
 @register_model(family="cnn", arch="r2plus1d", default_input=(16, 112), paper=CLOSER_LOOK_PAPER, head="fc",
                 torchvision_weights="R2Plus1D_18_Weights")
 def r2plus1d_18(num_classes: int = 400):
     """torchvision's R(2+1)D-18: each 3D convolution factorised into spatial then temporal."""
-    return _torchvision_video(tv_video.r2plus1d_18, num_classes)
+    return _torchvision_video("r2plus1d_18", num_classes)
 
 
 # torchvision's S3D ends in AvgPool3d((2, 7, 7), stride 1) over the last feature map (stride 8 in time,
@@ -140,7 +136,7 @@ def _s3d_limits(args: dict) -> InputLimits:
                 head="classifier.1", torchvision_weights="S3D_Weights")
 def s3d(num_classes: int = 400, adaptive_pool: bool = True):
     """torchvision's S3D: Inception-v1 with separable (1×3×3 then 3×1×1) convolutions."""
-    model = _torchvision_video(tv_video.s3d, num_classes)
+    model = _torchvision_video("s3d", num_classes)
     if adaptive_pool:
         model.avgpool = nn.AdaptiveAvgPool3d(1)
     return model
@@ -173,6 +169,8 @@ def _closer_look_resnet(num_classes: int, first_2d: int | None, reversed_: bool 
     """ResNet with 3D convolutions in groups 1 … first_2d−1 and 2D from group `first_2d` on (MCx, with
     x = first_2d); `reversed_` swaps them: 2D below group x, 3D from x on (rMCx). Groups are numbered as
     in the paper: 1 = conv1 (stem), 2 … 5 = conv2_x … conv5_x. first_2d=1: all 2D (R2D); None: all 3D."""
+    from torchvision.models.video.resnet import BasicBlock, BasicStem, Conv3DNoTemporal, Conv3DSimple, VideoResNet
+
     if depth not in _CLOSER_LOOK_DEPTHS:
         raise ValueError(f"depth must be one of {sorted(_CLOSER_LOOK_DEPTHS)}, not {depth!r}")
     if stem_frames < 1:

@@ -14,11 +14,9 @@ Input limits, from torchvision's code:
 
 from __future__ import annotations
 
-from typing import Callable
-
 import torch.nn as nn
-from torchvision.models import video as tv_video
 
+from vidbench.models.blocks import torchvision_model
 from vidbench.models.registry import InputLimits, register_model
 from vidbench.models.vit_layers import IMAGENET_MEAN, IMAGENET_STD
 
@@ -30,9 +28,8 @@ MVIT_STD = (0.225, 0.225, 0.225)
 MVIT_LIMITS = InputLimits(fixed_frames=16, fixed_size=(224, 224))
 
 
-def _torchvision_video(builder: Callable[..., nn.Module], num_classes: int) -> nn.Module:
-    # weights=None: nothing is downloaded; the architecture is torchvision's own.
-    return builder(weights=None, num_classes=num_classes)
+def _torchvision_video(name: str, num_classes: int) -> nn.Module:
+    return torchvision_model("torchvision.models.video", name, num_classes=num_classes)
 
 
 def _swin(fn):
@@ -45,19 +42,19 @@ def _swin(fn):
 @_swin
 def swin3d_t(num_classes: int = 400):
     """torchvision's Swin3D-T: embed 96, depths (2, 2, 6, 2), 2×4×4 patches, 8×7×7 windows."""
-    return _torchvision_video(tv_video.swin3d_t, num_classes)
+    return _torchvision_video("swin3d_t", num_classes)
 
 
 @_swin
 def swin3d_s(num_classes: int = 400):
     """torchvision's Swin3D-S: embed 96, depths (2, 2, 18, 2)."""
-    return _torchvision_video(tv_video.swin3d_s, num_classes)
+    return _torchvision_video("swin3d_s", num_classes)
 
 
 @_swin
 def swin3d_b(num_classes: int = 400):
     """torchvision's Swin3D-B: embed 128, depths (2, 2, 18, 2)."""
-    return _torchvision_video(tv_video.swin3d_b, num_classes)
+    return _torchvision_video("swin3d_b", num_classes)
 
 
 @register_model(family="transformer", arch="mvit", default_input=(16, 224), mean=MVIT_MEAN, std=MVIT_STD,
@@ -65,7 +62,7 @@ def swin3d_b(num_classes: int = 400):
                 torchvision_weights="MViT_V1_B_Weights")
 def mvit_v1_b(num_classes: int = 400):
     """torchvision's MViT-v1-B (16×4): absolute space-time position embeddings; exactly 16×224×224."""
-    return _torchvision_video(tv_video.mvit_v1_b, num_classes)
+    return _torchvision_video("mvit_v1_b", num_classes)
 
 
 @register_model(family="transformer", arch="mvit", default_input=(16, 224), mean=MVIT_MEAN, std=MVIT_STD,
@@ -73,4 +70,4 @@ def mvit_v1_b(num_classes: int = 400):
                 torchvision_weights="MViT_V2_S_Weights")
 def mvit_v2_s(num_classes: int = 400):
     """torchvision's MViT-v2-S: relative position embeddings, residual pooling; exactly 16×224×224."""
-    return _torchvision_video(tv_video.mvit_v2_s, num_classes)
+    return _torchvision_video("mvit_v2_s", num_classes)

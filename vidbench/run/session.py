@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Callable
 
 from vidbench.errors import UsageError
-from vidbench.report import render_reports
 from vidbench.run.executor_choice import EXECUTORS, check_executor  # noqa: F401 (re-exported)
 from vidbench.run.executors import LocalExecutor
 from vidbench.run.lock import FolderLock
@@ -99,6 +98,8 @@ def execute_sweep(prepared: PreparedSweep, plan: list[PlannedRun], executor: str
             stopped = run_planned(plan, store, ex, prepared.suite.name, on_start, finished)
             statuses = store.statuses()
             try:
+                from vidbench.report import render_reports  # matplotlib and pandas: only once runs are stored
+
                 reports, report_error = render_reports(prepared.output), None
             except Exception as e:  # every result is stored already; the reports can be rendered again
                 reports, report_error = [], f"{type(e).__name__}: {e}"
