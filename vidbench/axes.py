@@ -50,7 +50,7 @@ def resolution_label(resolution: tuple[int, int]) -> str:
 
 
 Precision = Literal["fp32", "bf16", "fp16"]
-RUNTIMES = ("eager", "inductor", "onnxruntime")
+RUNTIMES = ("eager", "inductor", "export", "onnxruntime", "openvino", "tensorrt")
 Resolution = Annotated[tuple[PositiveInt, PositiveInt], BeforeValidator(_as_hw)]
 Device = Annotated[str, AfterValidator(_device_name)]
 
@@ -108,7 +108,8 @@ AXES: tuple[Axis, ...] = (
          label=lambda v: f"channels_last={v}",
          affects=frozenset({"latency", "throughput", "train_throughput", "memory", "accuracy"}), to_column=int),
     # Where the model runs: eager PyTorch, Inductor (torch.compile: `compile: [true]` is its alias, and the
-    # compile field carries it in the identity, so stored compile runs keep their ids), ONNX Runtime.
+    # compile field carries it in the identity, so stored compile runs keep their ids), the deployment
+    # runtimes (vidbench.backends: torch.export + AOTInductor, ONNX Runtime, OpenVINO, TensorRT).
     Axis("runtime", "runtimes", Literal[RUNTIMES], ("eager",), "runtime", "text", contract=False,
          left_out_at="eager", also_left_out=frozenset({"inductor"}),
          affects=frozenset({"latency", "throughput", "train_throughput", "memory", "accuracy"})),

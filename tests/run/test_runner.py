@@ -21,7 +21,7 @@ COLUMNS_OF = {
 # Figures beyond the contract, derived from the same measurements (on the CPU, with fewer than 100 samples:
 # no p99, no MFU).
 EXTRAS_OF = {
-    "params": set(), "flops": {"train_gmacs", "views", "gmacs_per_video"}, "memory": {"rss_peak_mb"},
+    "params": set(), "flops": {"train_gmacs", "views", "gmacs_per_video"}, "memory": {"rss_peak_mb", "infer_rss_mb"},
     "latency": {"unstable", "views", "latency_ms_per_video"}, "throughput": {"throughput_frames_s", "unstable",
                                                                             "videos_s", "views"},
     "accuracy": {"train_s", "train_pflops"},

@@ -24,10 +24,16 @@ class RuntimeUnsupported(Exception):
 
 class Backend(ABC):
     name: str
+    trains = True  # False: training runs in `trainer` (eager PyTorch) and only inference here
 
-    def unavailable(self) -> str | None:
-        """Why this backend cannot run on this machine at all (a package not installed), or None: its runs
-        are `skipped` with the reason, as runs on an absent device are."""
+    @property
+    def trainer(self) -> "Backend":
+        """The backend that trains an accuracy run's model: this one, where it trains."""
+        return self
+
+    def unavailable(self, spec: "RunSpec | None" = None) -> str | None:
+        """Why this backend cannot run `spec` on this machine (a package not installed, a device's provider
+        missing), or None: its runs are `skipped` with the reason, as runs on an absent device are."""
         return None
 
     def unsupported(self, spec: "RunSpec") -> str | None:
@@ -49,8 +55,10 @@ class Backend(ABC):
         """forward + backward + optimizer step on one batch; returns the loss."""
 
     @abstractmethod
-    def peak_memory(self, fn: Callable[[], object], spec: "RunSpec", resident: Iterable["torch.Tensor"]) -> int:
-        """Peak bytes held while `fn` runs, the `resident` tensors (weights, inputs, optimizer state) included."""
+    def peak_memory(self, fn: Callable[[], object], spec: "RunSpec",
+                    resident: Iterable["torch.Tensor"]) -> int | None:
+        """Peak bytes held while `fn` runs, the `resident` tensors (weights, inputs, optimizer state)
+        included; None where the backend's memory is invisible to PyTorch."""
 
     @abstractmethod
     def sync(self, spec: "RunSpec") -> None:

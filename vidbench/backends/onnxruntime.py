@@ -1,126 +1,69 @@
-"""ONNX Runtime: the model exported with `torch.onnx.export(dynamo=True)` (a dynamic batch dimension, so
-one export serves every batch the run times), run by an `InferenceSession` on the CPU execution provider
-with the run's thread count, and checked against eager PyTorch on the same clips before it is timed.
-
-A model the exporter or the runtime cannot take is a finding, not a crash: `RuntimeUnsupported` carries
-the converter's one-line reason and the run is stored as `unsupported`.
-
-This version measures inference (latency, throughput, per-video cost) and parity; training and memory
-under ONNX Runtime are refused at expansion.
-"""
+"""ONNX Runtime: the model exported with `torch.onnx.export(dynamo=True)` (a dynamic batch), run by an
+`InferenceSession` with the run's thread count: the CPU execution provider, or CUDA's where the installed
+onnxruntime has it (inputs and outputs then stay on the GPU through an IO binding, as eager's do)."""
 
 from __future__ import annotations
 
-import tempfile
-import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
 
-from vidbench.backends.base import Backend, RuntimeUnsupported
-
-SERVED_METRICS = {"params", "flops", "latency", "throughput"}
-MIB = 2**20
+from vidbench.backends.exported import Converted, ExportedBackend, numpy_input, tensor_output
 
 
-class OrtModel:
-    """An exported model behind an ONNX Runtime session, called like the module it came from."""
-
-    def __init__(self, session: Any, input_name: str, export_s: float, artifact_mb: float):
-        self.session, self.input_name = session, input_name
-        self.export_s, self.artifact_mb = export_s, artifact_mb
-        self.figures: dict[str, float] = {"export_s": export_s, "artifact_mb": artifact_mb}
-
-    def run(self, array) -> Any:
-        return self.session.run(None, {self.input_name: array})[0]
-
-    def __call__(self, clips):
-        import torch
-
-        return torch.from_numpy(self.run(clips.detach().cpu().numpy()))
-
-    def eval(self) -> "OrtModel":
-        return self
-
-    def train(self, mode: bool = True) -> "OrtModel":
-        return self
-
-
-def parity(reference, candidate) -> dict[str, float]:
-    """How far the candidate's logits are from the reference's on the same clips: the largest absolute
-    difference, and the percentage of clips whose top-1 class agrees."""
-    import numpy as np
-
-    reference, candidate = np.asarray(reference, dtype=np.float64), np.asarray(candidate, dtype=np.float64)
-    agree = (reference.argmax(axis=1) == candidate.argmax(axis=1)).mean() * 100
-    return {"parity_max_abs": float(np.abs(reference - candidate).max()), "parity_top1_agree": float(agree)}
-
-
-class OnnxRuntimeBackend(Backend):
+class OnnxRuntimeBackend(ExportedBackend):
     name = "onnxruntime"
+    packages = ("onnxruntime", "onnxscript", "onnx")
+    devices = ("cpu", "cuda")
 
-    def unavailable(self) -> str | None:
-        try:
-            import onnxruntime  # noqa: F401
-            import onnxscript  # noqa: F401
-        except ImportError as e:
-            return f"ONNX Runtime is not installed ({e.name}): install vidbench[deploy]"
+    def unavailable(self, spec=None) -> str | None:
+        missing = super().unavailable(spec)
+        if missing or spec is None or not spec.device.startswith("cuda"):
+            return missing
+        import onnxruntime as ort
+
+        if "CUDAExecutionProvider" not in ort.get_available_providers():
+            return "the installed onnxruntime has no CUDA execution provider: install onnxruntime-gpu"
         return None
 
-    def unsupported(self, spec) -> str | None:
-        if not spec.device.startswith("cpu"):
-            return f"the onnxruntime runtime runs on the CPU here, not on {spec.device}"
-        if spec.precision != "fp32":
-            return f"the onnxruntime runtime runs the exported fp32 graph, not {spec.precision}"
-        if spec.compile:
-            return "compile (torch.compile) applies to eager PyTorch, not to the onnxruntime runtime"
-        if spec.batch_size == "auto":
-            return "batch_sizes: auto searches eager PyTorch's memory; give the onnxruntime runtime a batch size"
-        other = sorted(set(spec.metrics) - SERVED_METRICS)
-        if other:
-            return (f"the onnxruntime runtime measures {', '.join(sorted(SERVED_METRICS))}; not yet "
-                    f"{', '.join(other)}")
-        return None
-
-    def prepare(self, model, spec) -> OrtModel:
-        """Export (timed apart: export_s), open a session, and check parity with eager on seeded clips."""
+    def convert(self, model, example, folder: Path, spec) -> Converted:
         import onnxruntime as ort
         import torch
         from torch.export import Dim
 
-        model = model.eval()
-        g = torch.Generator().manual_seed(spec.seed)
-        clips = torch.randn(int(spec.batch_size), 3, spec.clip_length, *spec.resolution, generator=g)
-        folder = Path(tempfile.mkdtemp(prefix="vidbench-onnx-"))
         path = folder / "model.onnx"
-        started = time.perf_counter()
-        try:
-            program = torch.onnx.export(model, (clips,), dynamo=True, dynamic_shapes=({0: Dim("batch")},),
-                                        verbose=False)
-            program.save(str(path))
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = torch.get_num_threads()
-            options.inter_op_num_threads = 1
-            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        except Exception as e:  # the exporter's or the runtime's refusal is the finding
-            text = str(e).strip().splitlines()[0] if str(e).strip() else ""
-            raise RuntimeUnsupported(f"{type(e).__name__}: {text}"[:500]) from None
-        export_s = time.perf_counter() - started
-        size = sum(f.stat().st_size for f in folder.iterdir()) / MIB  # the graph and any external weights
-        prepared = OrtModel(session, session.get_inputs()[0].name, export_s, size)
-        with torch.no_grad():
-            reference = model(clips).float().numpy()
-        prepared.figures.update(parity(reference, prepared.run(clips.numpy())))
-        return prepared
+        program = torch.onnx.export(model, (example,), dynamo=True, dynamic_shapes=({0: Dim("batch")},),
+                                    verbose=False)
+        program.save(str(path))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        options.inter_op_num_threads = 1
+        cuda = spec.device.startswith("cuda")
+        providers = [("CUDAExecutionProvider", {"device_id": torch.device(spec.device).index or 0})] if cuda \
+            else ["CPUExecutionProvider"]
+        session = ort.InferenceSession(str(path), options, providers=providers)
+        name = session.get_inputs()[0].name
+        if cuda:
+            return Converted(_cuda_call(session, name), lambda clips: clips.contiguous(), _ort_value_to_torch,
+                             session)
+        return Converted(lambda array: session.run(None, {name: array})[0], numpy_input, tensor_output, session)
 
-    def forward(self, prepared: OrtModel, clips, spec) -> Callable[[], Any]:
-        array = clips.detach().cpu().numpy()
-        return lambda: prepared.run(array)
 
-    def train_step(self, model, optimizer, spec):
-        raise RuntimeUnsupported("training under the onnxruntime runtime is not measured")
+def _cuda_call(session, name):
+    """Session.run with the input bound where the tensor already is on the GPU and the output left there."""
+    import numpy as np
 
-    def peak_memory(self, fn: Callable[[], object], spec, resident: Iterable) -> int:
-        raise RuntimeUnsupported("memory under the onnxruntime runtime is not measured")
+    output = session.get_outputs()[0].name
 
-    def sync(self, spec) -> None:
-        """Session.run returns when its outputs are computed: nothing is queued."""
+    def call(clips):
+        binding = session.io_binding()
+        binding.bind_input(name, "cuda", clips.device.index or 0, np.float32, tuple(clips.shape), clips.data_ptr())
+        binding.bind_output(output, "cuda", clips.device.index or 0)
+        session.run_with_iobinding(binding)
+        return binding.get_outputs()[0]
+
+    return call
+
+
+def _ort_value_to_torch(value):
+    import torch
+
+    return torch.from_numpy(value.numpy())

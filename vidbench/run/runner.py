@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import resource
-import sys
 import time
 import traceback
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import Any, Callable
 import torch
 
 from vidbench.backends import RuntimeUnsupported, backend_for
+from vidbench.backends.exported import ParityCheck
 from vidbench.backends.eager import to_channels_last
 from vidbench.data import create_dataset, dataset_info
 from vidbench.data.loader import make_loader, measure_data_throughput
@@ -22,6 +21,7 @@ from vidbench.measure.accuracy import evaluate
 from vidbench.measure.energy import MIN_WINDOW_S, energy_columns, energy_meter
 from vidbench.measure.flops import profile_model
 from vidbench.measure.memory import MIB, module_tensors
+from vidbench.measure.rss import rss_high_water_mib, rss_peak_mib
 from vidbench.measure.stats import Stats
 from vidbench.measure.timing import measure_calls
 from vidbench.measure.protocols import TransferPlan, transfer_plan
@@ -37,6 +37,7 @@ from vidbench.store.record import RunResult
 from vidbench.suite.spec import RunSpec
 
 TRACEBACK_LINES = 20
+RSS_CALLS = 3  # inference calls under the resident-memory high-water mark
 MAX_STORED_SAMPLES = 1000  # statistics use every sample; the store keeps the first ones
 
 
@@ -77,12 +78,6 @@ def _parity_status(spec: RunSpec, metrics: dict[str, Any]) -> tuple[str, str | N
     return "ok", None
 
 
-def rss_peak_mib() -> float:
-    """The worker process's resident-set high-water mark (Linux reports KiB, macOS bytes)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (MIB if sys.platform == "darwin" else 1024)
-
-
 __all__ = ["Measurement", "execute", "is_out_of_memory", "rss_peak_mib", "to_channels_last"]
 
 
@@ -97,6 +92,7 @@ class Measurement:
         self.run_folder = Path(run_folder) if run_folder else None
         self.device = torch.device(spec.device)
         self.backend = backend_for(spec)
+        self.trainer = self.backend.trainer  # eager PyTorch trains a deployment runtime's model
         self.ops = device_ops(self.device)
         self.wanted = set(spec.metrics)
         self.metrics: dict[str, Any] = {}
@@ -138,7 +134,7 @@ class Measurement:
             self.detail["batch_size_run"] = self.batch_size
         if self.wanted & {"memory", "latency", "throughput", "energy"}:
             self.inference()
-        if self.wanted & {"memory", "train_throughput"}:
+        if self.wanted & {"memory", "train_throughput"} and self.backend.trains:
             self.training_step()
         if "data_throughput" in self.wanted:
             self.metrics["data_throughput_clips_s"] = measure_data_throughput(
@@ -169,7 +165,7 @@ class Measurement:
         built = self.built_model()
         plan = transfer_plan(built, self.spec.model, self.spec.train)
         self.detail["transfer"] = plan.as_detail()
-        return self.backend.prepare(built, self.spec), plan, lambda _model: plan.train_mode(built)
+        return self.trainer.prepare(built, self.spec), plan, lambda _model: plan.train_mode(built)
 
     def random_batch(self, batch_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         g = torch.Generator().manual_seed(self.spec.seed)
@@ -245,7 +241,7 @@ class Measurement:
             model, plan, train_mode = self.trainable_model()
             train_mode(model)
             optimizer = make_optimizer(plan.param_groups, self.spec.train)
-            step = self.backend.train_step(model, optimizer, self.spec)
+            step = self.trainer.train_step(model, optimizer, self.spec)
         else:
             model, step = self.model().eval(), None
 
@@ -294,11 +290,7 @@ class Measurement:
         if self.spec.compile:
             self.metrics["compile_s"] = first
         if "memory" in self.wanted:
-            peak = self.backend.peak_memory(forward, self.spec, [*module_tensors(model), clips])
-            self.metrics["peak_mem_mb"] = peak / MIB
-            reserved = self.ops.reserved_peak_mb()
-            if reserved is not None:
-                self.metrics["peak_mem_reserved_mb"] = reserved
+            self.inference_memory(model, forward, clips)
         if self.wanted & {"latency", "throughput", "energy"}:
             stats = self.timed(forward, "inference_s", energy="energy" in self.wanted)
             self.per_video(model, stats)
@@ -312,6 +304,24 @@ class Measurement:
                 self.metrics["throughput_clips_s"] = clips_s
                 self.metrics["throughput_frames_s"] = clips_s * self.spec.clip_length
                 self._achieved(clips_s, train=False)
+
+    def inference_memory(self, model, forward: Callable[[], object], clips: torch.Tensor) -> None:
+        """Tensor peak where the backend's tensors are PyTorch's; on the CPU also the process's resident
+        high-water over a few calls, measured alike for every runtime (the only figure a runtime whose
+        buffers PyTorch cannot see has)."""
+        resident = [*module_tensors(model)] if isinstance(model, torch.nn.Module) else []
+        peak = self.backend.peak_memory(forward, self.spec, [*resident, clips])
+        if peak is not None:
+            self.metrics["peak_mem_mb"] = peak / MIB
+        reserved = self.ops.reserved_peak_mb()
+        if reserved is not None:
+            self.metrics["peak_mem_reserved_mb"] = reserved
+        if not self.ops.has_allocator_peak:
+            rss = rss_high_water_mib(lambda: [forward() for _ in range(RSS_CALLS)])
+            if rss is None:
+                self.detail["infer_rss"] = "no resettable RSS high-water mark on this system"
+            else:
+                self.metrics["infer_rss_mb"] = rss
 
     @property
     def views(self) -> int:
@@ -336,7 +346,7 @@ class Measurement:
         model, plan, train_mode = self.trainable_model()
         train_mode(model)
         optimizer = make_optimizer(plan.param_groups, self.spec.train)
-        step = self.backend.train_step(model, optimizer, self.spec)
+        step = self.trainer.train_step(model, optimizer, self.spec)
         clips, labels = self.random_batch()
         step(clips, labels)  # creates the optimizer state, which a steady-state step holds
         if "memory" in self.wanted:
@@ -368,7 +378,9 @@ class Measurement:
         self.metrics["train_s"] = history[-1].seconds
         per_clip = self.training_macs()
         self.metrics["train_pflops"] = 2 * per_clip * history[-1].clips / 1e15
-        if history[-1].top1 is None:  # evaluated after the last epoch already when eval_every is set
+        if not self.backend.trains:  # a deployment runtime: the trained model evaluated through it
+            self.validate_through_runtime(model, val_loader)
+        elif history[-1].top1 is None:  # evaluated after the last epoch already when eval_every is set
             self.validate(model, val_loader)
         curve = [{"epoch": r.epoch, "loss": r.loss, "seconds": r.seconds, "pflops": 2 * per_clip * r.clips / 1e15,
                   "top1": r.top1} for r in history]
@@ -396,6 +408,17 @@ class Measurement:
             self.metrics["top5"] = acc.top5
         self.detail["val_samples"] = acc.samples
         return acc.top1
+
+    def validate_through_runtime(self, model: torch.nn.Module, loader) -> None:
+        """Convert the trained model, validate through the runtime, and take parity on the validation clips
+        (eager and the runtime on every clip), replacing the parity on seeded clips."""
+        model.eval()
+        converted = self.backend.prepare(model, self.spec)
+        self.metrics.update(converted.figures)
+        check = ParityCheck(self.backend.reference(model, self.spec), converted)
+        self.validate(check, loader)
+        self.metrics.update(check.figures())
+        self.detail["parity_clips"] = f"{sum(len(r) for r in check.references)} validation clips"
 
     def training_macs(self) -> int:
         """MACs of one training step per clip under the run's protocol (frozen parts need no gradients)."""

@@ -38,7 +38,7 @@ def plan_runs(specs: list[RunSpec], stored: dict[str, str], rerun_failed: bool =
     out = []
     for spec in specs:
         status = stored.get(spec.run_id)
-        reason = device_unavailable(spec.device) or backend_for(spec).unavailable()
+        reason = device_unavailable(spec.device) or backend_for(spec).unavailable(spec)
         if force or status is None or (status == "ok" and _weights_missing(spec, run_folder)):
             action = "run"
         elif status in FAILED_STATUSES:

@@ -1,0 +1,163 @@
+"""Every deployment runtime alike (export, onnxruntime, openvino): converted once with a dynamic batch,
+timed like eager, parity with eager on the same clips, accuracy evaluated through the runtime, resident
+memory measured as for eager, a model the converter cannot take stored as `unsupported`, parity below the
+floor as `mismatch`, and the refusals and the missing package before any run."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+import torch
+
+import vidbench.backends.exported as exported
+from tests.conftest import make_spec
+from vidbench.backends import BACKENDS, backend_for
+from vidbench.errors import SuiteError
+from vidbench.models import create_model, register_model
+from vidbench.run.runner import execute
+from vidbench.run.sweep import plan_runs
+from vidbench.suite import expand_suite, parse_suite
+
+PACKAGE = {"export": "torch", "onnxruntime": "onnxruntime", "openvino": "openvino"}
+RUNTIMES = [pytest.param(rt, marks=pytest.mark.skipif(importlib.util.find_spec(pkg) is None, reason=f"no {pkg}"))
+            for rt, pkg in PACKAGE.items()]
+SPEED = ("params", "flops", "latency", "throughput", "memory")
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_a_run_through_the_runtime_keeps_eagers_answers(runtime):
+    spec = make_spec("c3d_tiny", runtime=runtime, metrics=SPEED, batch_size=1,
+                     dataset_args={"num_classes": 4, "test_clips": 3})
+    result = execute(spec)
+    m = result.metrics
+    assert result.status == "ok", result.error
+    assert m["export_s"] > 0 and m["artifact_mb"] > 0.6  # c3d_tiny's 182k fp32 weights (0.69 MiB) are in it
+    assert m["parity_top1_agree"] == 100.0 and m["parity_max_abs"] < 1e-4
+    assert m["latency_ms_p50"] > 0 and m["views"] == 3 and m["videos_s"] > 0  # 3 views in one call: dynamic batch
+    assert m["infer_rss_mb"] > 100  # the whole process: interpreter, torch, the runtime
+    assert "peak_mem_mb" not in m  # the runtime's buffers are invisible to PyTorch: no tensor count, no guess
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_the_converted_model_is_the_model_at_any_batch(runtime):
+    spec = make_spec("tsn_tiny", runtime=runtime, metrics=("latency",), batch_size=1)
+    model = create_model("tsn_tiny", num_classes=4).eval()
+    converted = backend_for(spec).prepare(model, spec)
+    for batch in (1, 5):
+        clips = torch.randn(batch, 3, 4, 16, 16)
+        with torch.no_grad():
+            assert torch.allclose(converted(clips), model(clips), atol=1e-5)
+
+
+@pytest.mark.parametrize("runtime", [p for p in RUNTIMES if p.values[0] != "export"])
+def test_accuracy_is_evaluated_through_the_runtime_with_parity_on_the_validation_clips(runtime):
+    spec = make_spec("c3d_tiny", runtime=runtime, metrics=("accuracy",),
+                     dataset_args={"num_classes": 4, "train_size": 8, "val_size": 6})
+    result = execute(spec)
+    eager = execute(make_spec("c3d_tiny", metrics=("accuracy",),
+                              dataset_args={"num_classes": 4, "train_size": 8, "val_size": 6}))
+    assert result.status == "ok", result.error
+    assert result.detail["parity_clips"] == "6 validation clips"
+    assert result.metrics["parity_top1_agree"] == 100.0
+    # the same seed trains the same model in eager; the runtime, agreeing on every clip, scores the same
+    assert result.metrics["top1"] == eager.metrics["top1"]
+    assert result.metrics["export_s"] > 0
+
+
+def test_parity_check_compares_every_clip_it_answers_for():
+    eager = lambda clips: clips.sum(dim=(2, 3, 4))  # noqa: E731
+    shifted = exported.Converted(lambda x: x.sum(dim=(2, 3, 4)) + torch.tensor([0.0, 5.0]), lambda c: c,
+                                 lambda out: out)
+    check = exported.ParityCheck(eager, shifted)
+    clips = torch.zeros(3, 2, 1, 1, 1)
+    clips[:, 0] = 1.0  # eager says class 0 for every clip; the shifted runtime says class 1
+    assert torch.equal(check(clips), shifted(clips))
+    check(clips[:1])
+    assert check.figures() == {"parity_max_abs": 5.0, "parity_top1_agree": 0.0}
+
+
+def test_parity_counts_agreeing_clips():
+    import numpy as np
+
+    ref = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    cand = np.array([[0.9, 0.1], [0.2, 0.8], [0.1, 0.9], [0.0, 1.0]])
+    got = exported.parity(ref, cand)
+    assert got == {"parity_max_abs": pytest.approx(0.9), "parity_top1_agree": 75.0}
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_a_model_the_converter_cannot_take_is_unsupported_not_failed(isolated_registries, runtime):
+    class DataDependent(torch.nn.Module):
+        def __init__(self, num_classes):
+            super().__init__()
+            self.fc = torch.nn.Linear(3, num_classes)
+
+        def forward(self, x):
+            pooled = x.mean(dim=(2, 3, 4))
+            if pooled.sum() > 0:  # control flow on data: torch.export refuses it
+                return self.fc(pooled)
+            return -self.fc(pooled)
+
+    @register_model(family="cnn", arch="data_dependent", default_input=(4, 16))
+    def data_dependent(num_classes: int = 4):
+        return DataDependent(num_classes)
+
+    result = execute(make_spec("data_dependent", family="cnn", arch="data_dependent", runtime=runtime,
+                               metrics=("latency",), batch_size=2))
+    assert result.status == "unsupported" and result.error and "\n" not in result.error
+    assert result.metrics == {} and result.detail["unsupported"] == result.error
+
+
+def test_parity_below_the_floor_is_a_mismatch(monkeypatch):
+    monkeypatch.setattr(exported, "parity", lambda ref, cand: {"parity_max_abs": 3.0, "parity_top1_agree": 50.0})
+    spec = make_spec("c3d_tiny", runtime="onnxruntime", metrics=("latency",), batch_size=2,
+                     benchmark={"warmup": 1, "repeats": 3, "parity_floor": 99.0})
+    result = execute(spec)
+    assert result.status == "mismatch" and "50.0%" in result.error and result.metrics["latency_ms_p50"] > 0
+    low = make_spec("c3d_tiny", runtime="onnxruntime", metrics=("latency",), batch_size=2,
+                    benchmark={"warmup": 1, "repeats": 3, "parity_floor": 40.0})
+    assert execute(low).status == "ok"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"runtimes": ["openvino"], "precisions": ["bf16"]}, "runs fp32 here, not bf16"),
+    ({"runtimes": ["export"], "metrics": ["train_throughput"]}, "train_throughput is eager PyTorch's"),
+    ({"runtimes": ["onnxruntime"], "batch_sizes": ["auto"]}, "give the onnxruntime runtime a batch size"),
+    ({"runtimes": ["openvino"], "compile": [True]}, "applies to eager PyTorch"),
+    ({"runtimes": ["export"], "channels_last": [True]}, "channels_last is eager PyTorch's"),
+    ({"runtimes": ["openvino"], "devices": ["cuda"]}, "runs on cpu, not on cuda"),
+    ({"runtimes": ["tensorrt"]}, "runs on cuda, not on cpu"),
+    ({"runtimes": ["onnxruntime"], "devices": ["mps"]}, "runs on cpu or cuda, not on mps"),
+])
+def test_what_a_runtime_does_not_serve_is_refused_before_any_run(change, message):
+    suite = {"name": "t", "models": ["c3d_tiny"], "metrics": ["latency"], **change}
+    with pytest.raises(SuiteError, match=message):
+        expand_suite(parse_suite(suite))
+
+
+def test_an_unknown_runtime_is_a_suite_error():
+    with pytest.raises(SuiteError, match="runtimes"):
+        parse_suite({"name": "t", "models": ["c3d_tiny"], "runtimes": ["tflite"]})
+
+
+def test_compile_is_the_inductor_runtime_and_keeps_its_run_ids():
+    base = {"name": "t", "models": ["c3d_tiny"], "metrics": ["latency"]}
+    (compiled,) = expand_suite(parse_suite({**base, "compile": [True]}))
+    (inductor,) = expand_suite(parse_suite({**base, "runtimes": ["inductor"]}))
+    (eager,) = expand_suite(parse_suite(base))
+    assert compiled.run_id == inductor.run_id and (compiled.runtime, compiled.compile) == ("inductor", True)
+    assert "runtime" not in compiled.identity() and "runtime" not in eager.identity()
+    ids = {rt: expand_suite(parse_suite({**base, "runtimes": [rt]}))[0].run_id for rt in PACKAGE}
+    assert len({*ids.values(), eager.run_id}) == 4
+
+
+def test_a_runtime_whose_package_is_missing_is_skipped_with_the_install_hint(monkeypatch):
+    monkeypatch.setattr(exported.importlib.util, "find_spec",
+                        lambda name: None if name == "openvino" else object())
+    spec = make_spec("c3d_tiny", runtime="openvino", metrics=("latency",), batch_size=2)
+    (planned,) = plan_runs([spec], {})
+    assert planned.action == "run" and planned.reason == \
+        "the openvino runtime needs openvino, which is not installed: install vidbench[deploy]"
+    assert BACKENDS["tensorrt"].unavailable() in (None, "the tensorrt runtime needs torch_tensorrt, which is not "
+                                                        "installed: pip install torch-tensorrt (GPU only)")

@@ -1,0 +1,203 @@
+"""What every deployment runtime shares: the model is converted once (timed apart from the timings:
+`export_s`), the artifact's size is kept (`artifact_mb`), and the converted model is checked against eager
+PyTorch on the same clips before anything is timed (`parity_max_abs`, `parity_top1_agree`).
+
+A runtime only says how to convert (`convert`) and how its input and output look (`native`, `output`);
+the measurement methodology (warm-up, repeats, medians, the run's threads) stays the runner's, the same
+for every runtime. The traced batch is dynamic, so one conversion serves every batch a run uses (its
+batch, one video's views, the validation batches). Training is eager PyTorch's business: an accuracy run
+trains in eager and is evaluated through the runtime (`trainer`).
+
+A model the converter or the runtime cannot take is a finding, not a crash: `RuntimeUnsupported` carries
+the converter's one-line reason and the run is stored as `unsupported`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import tempfile
+import time
+from abc import abstractmethod
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from vidbench.backends.base import Backend, RuntimeUnsupported
+from vidbench.backends.eager import EagerBackend
+
+MIB = 2**20
+PARITY_CLIPS = 8  # seeded clips compared with eager when the run does not validate on its own data
+EAGER = EagerBackend()
+TRACE_BATCH = 2  # torch.export specialises a batch of 1 to a constant: trace with 2, keep the batch dynamic
+
+
+def parity(reference, candidate) -> dict[str, float]:
+    """How far the candidate's logits are from the reference's on the same clips: the largest absolute
+    difference, and the percentage of clips whose top-1 class agrees."""
+    import numpy as np
+
+    reference, candidate = np.asarray(reference, dtype=np.float64), np.asarray(candidate, dtype=np.float64)
+    agree = (reference.argmax(axis=1) == candidate.argmax(axis=1)).mean() * 100
+    return {"parity_max_abs": float(np.abs(reference - candidate).max()), "parity_top1_agree": float(agree)}
+
+
+def one_line(error: BaseException) -> str:
+    """The converter's refusal as one stored line: its class and the first line of its message."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}"[:500]
+
+
+class Converted:
+    """A converted model, called like the module it came from (a torch tensor in, a torch tensor out), with
+    its conversion figures. `call` takes the runtime's own input (`backend.native(clips)`); `native` and
+    `output` convert either side."""
+
+    def __init__(self, call: Callable[[Any], Any], native: Callable[[Any], Any], output: Callable[[Any], Any],
+                 handle: Any = None):
+        self.call, self.native, self.output, self.handle = call, native, output, handle
+        self.figures: dict[str, float] = {}
+
+    def __call__(self, clips):
+        return self.output(self.call(self.native(clips)))
+
+    def eval(self) -> "Converted":
+        return self
+
+    def train(self, mode: bool = True) -> "Converted":
+        return self
+
+
+class ParityCheck:
+    """Runs eager (a callable on the same clips, in eval mode) and the converted model side by side on every
+    batch it is given (the validation clips of an accuracy run), answers with the converted model's logits
+    and keeps the parity."""
+
+    def __init__(self, eager, converted: Converted):
+        self.eager, self.converted = eager, converted
+        self.references: list = []
+        self.candidates: list = []
+
+    def __call__(self, clips):
+        import torch
+
+        with torch.no_grad():
+            self.references.append(self.eager(clips).float().cpu())
+        out = self.converted(clips)
+        self.candidates.append(out.float().cpu())
+        return out
+
+    def eval(self) -> "ParityCheck":
+        return self
+
+    def figures(self) -> dict[str, float]:
+        import torch
+
+        return parity(torch.cat(self.references).numpy(), torch.cat(self.candidates).numpy())
+
+
+class ExportedBackend(Backend):
+    """A runtime that runs a converted model. Subclasses name their packages, devices and precisions and
+    implement `convert`."""
+
+    packages: tuple[str, ...] = ()
+    install = "install vidbench[deploy]"
+    devices: tuple[str, ...] = ("cpu",)
+    precisions: tuple[str, ...] = ("fp32",)
+    trains = False
+
+    @property
+    def trainer(self) -> Backend:
+        return EAGER
+
+    @abstractmethod
+    def convert(self, model, example, folder: Path, spec) -> Converted:
+        """Convert `model` (eval mode, on the run's device) traced on `example`, writing the artifact
+        under `folder`; raise anything on refusal."""
+
+    def missing_package(self) -> str | None:
+        for name in self.packages:
+            if importlib.util.find_spec(name) is None:
+                return name
+        return None
+
+    def unavailable(self, spec=None) -> str | None:
+        missing = self.missing_package()
+        if missing:
+            return f"the {self.name} runtime needs {missing}, which is not installed: {self.install}"
+        return None
+
+    def unsupported(self, spec) -> str | None:
+        device = spec.device.split(":")[0]
+        if device not in self.devices:
+            return f"the {self.name} runtime runs on {' or '.join(self.devices)}, not on {spec.device}"
+        if spec.precision not in self.precisions:
+            return f"the {self.name} runtime runs {', '.join(self.precisions)} here, not {spec.precision}"
+        if spec.compile:
+            return f"compile (torch.compile) applies to eager PyTorch, not to the {self.name} runtime"
+        if spec.channels_last:
+            return f"channels_last is eager PyTorch's memory format; the {self.name} runtime lays out its own"
+        if spec.batch_size == "auto":
+            return f"batch_sizes: auto searches eager PyTorch's memory; give the {self.name} runtime a batch size"
+        if "train_throughput" in spec.metrics:
+            return (f"train_throughput is eager PyTorch's (training runs there); the {self.name} runtime "
+                    "measures inference, and evaluates an accuracy run's trained model")
+        return None
+
+    def prepare(self, model, spec) -> Converted:
+        """Convert (timed apart: export_s), measure the artifact, and check parity with eager on seeded
+        clips, in batches of the run's size."""
+        import torch
+
+        model = model.to(torch.device(spec.device)).eval()
+        g = torch.Generator().manual_seed(spec.seed)
+        clips = torch.randn(max(PARITY_CLIPS, TRACE_BATCH), 3, spec.clip_length, *spec.resolution, generator=g)
+        clips = clips.to(spec.device)
+        folder = Path(tempfile.mkdtemp(prefix=f"vidbench-{self.name}-"))
+        started = time.perf_counter()
+        try:
+            converted = self.convert(model, clips[:TRACE_BATCH], folder, spec)
+            converted(clips[:1])  # a runtime that builds lazily refuses here, still inside the conversion
+        except Exception as e:  # the converter's or the runtime's refusal is the finding
+            shutil.rmtree(folder, ignore_errors=True)
+            raise RuntimeUnsupported(one_line(e)) from None
+        export_s = time.perf_counter() - started
+        size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / MIB
+        shutil.rmtree(folder, ignore_errors=True)
+        converted.figures.update(export_s=export_s, artifact_mb=size)
+        check = ParityCheck(self.reference(model, spec), converted)
+        step = int(spec.batch_size)
+        for start in range(0, PARITY_CLIPS, step):
+            check(clips[start:start + step])
+        converted.figures.update(check.figures())
+        return converted
+
+    def reference(self, model, spec) -> Callable[[Any], Any]:
+        """What the converted model must reproduce: eager PyTorch (in eval mode) on the same clips."""
+        return model
+
+    def forward(self, prepared: Converted, clips, spec) -> Callable[[], Any]:
+        native = prepared.native(clips)
+        return lambda: prepared.call(native)
+
+    def train_step(self, model, optimizer, spec):
+        raise RuntimeUnsupported(f"training under the {self.name} runtime is not measured")
+
+    def peak_memory(self, fn: Callable[[], object], spec, resident: Iterable) -> int | None:
+        """Tensors inside a runtime are invisible to PyTorch's counters: none (the process's RSS
+        high-water is measured for every runtime alike)."""
+        return None
+
+    def sync(self, spec) -> None:
+        from vidbench.devices import device_ops
+
+        device_ops(spec.device).synchronize()
+
+
+def numpy_input(clips):
+    return clips.detach().cpu().numpy()
+
+
+def tensor_output(array):
+    import torch
+
+    return torch.from_numpy(array)
