@@ -122,9 +122,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("train_gmacs", "flops", "train GMACs (fwd + bwd, 1 clip)", "lower"),
     Column("peak_mem_reserved_mb", "memory", "reserved mem (MiB, CUDA)", "lower"),
     Column("rss_peak_mb", "memory", "RSS peak (MiB, worker process)", "lower", noise="single"),
-    # The process's resident high-water over a few inference calls (CPU): comparable across runtimes.
-    Column("infer_rss_mb", "memory", "RSS high-water (MiB, process, inference)", "lower", noise="single",
-           short="RSS (MiB)"),
+    # What a run adds to the process's resident memory over a few inference calls (CPU): comparable across
+    # runtimes, including those whose buffers PyTorch cannot see (vidbench.measure.rss).
+    Column("infer_rss_mb", "memory", "RSS added (MiB, inference: weights, buffers, activations)", "lower",
+           noise="single", short="RSS added (MiB)"),
     _rate("tflops_achieved", "throughput", "TFLOP/s achieved", "inference_s"),
     _rate("mfu", "throughput", "MFU", "inference_s"),
     _rate("train_tflops_achieved", "train_throughput", "train TFLOP/s achieved", "train_step_s"),

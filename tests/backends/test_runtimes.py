@@ -35,7 +35,7 @@ def test_a_run_through_the_runtime_keeps_eagers_answers(runtime):
     assert m["export_s"] > 0 and m["artifact_mb"] > 0.6  # c3d_tiny's 182k fp32 weights (0.69 MiB) are in it
     assert m["parity_top1_agree"] == 100.0 and m["parity_max_abs"] < 1e-4
     assert m["latency_ms_p50"] > 0 and m["views"] == 3 and m["videos_s"] > 0  # 3 views in one call: dynamic batch
-    assert m["infer_rss_mb"] > 100  # the whole process: interpreter, torch, the runtime
+    assert 0.5 < m["infer_rss_mb"] < 500  # what the run adds: 0.7 MiB of weights, the runtime's buffers
     assert "peak_mem_mb" not in m  # the runtime's buffers are invisible to PyTorch: no tensor count, no guess
 
 

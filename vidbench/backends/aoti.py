@@ -12,6 +12,7 @@ from vidbench.backends.exported import Converted, ExportedBackend
 
 class ExportBackend(ExportedBackend):
     name = "export"
+    loads = ("torch._inductor", "torch.export")
     devices = ("cpu", "cuda")
 
     def convert(self, model, example, folder: Path, spec) -> Converted:

@@ -36,6 +36,9 @@ class Backend(ABC):
         missing), or None: its runs are `skipped` with the reason, as runs on an absent device are."""
         return None
 
+    def load(self) -> None:
+        """Import what the backend runs on (before a run's memory baseline): nothing beyond torch here."""
+
     def unsupported(self, spec: "RunSpec") -> str | None:
         """Why this backend cannot execute `spec` (a precision or device it does not serve), or None.
         Called at expansion for every run; must not import torch or build anything."""

@@ -99,7 +99,8 @@ class ExportedBackend(Backend):
     """A runtime that runs a converted model. Subclasses name their packages, devices and precisions and
     implement `convert`."""
 
-    packages: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()  # what must be installed
+    loads: tuple[str, ...] = ()  # what a run imports (loaded before its memory baseline)
     install = "install vidbench[deploy]"
     devices: tuple[str, ...] = ("cpu",)
     precisions: tuple[str, ...] = ("fp32",)
@@ -125,6 +126,10 @@ class ExportedBackend(Backend):
         if missing:
             return f"the {self.name} runtime needs {missing}, which is not installed: {self.install}"
         return None
+
+    def load(self) -> None:
+        for name in self.loads:
+            importlib.import_module(name)
 
     def unsupported(self, spec) -> str | None:
         device = spec.device.split(":")[0]

@@ -12,6 +12,7 @@ from vidbench.backends.exported import Converted, ExportedBackend, numpy_input, 
 class OnnxRuntimeBackend(ExportedBackend):
     name = "onnxruntime"
     packages = ("onnxruntime", "onnxscript", "onnx")
+    loads = ("onnxruntime", "onnxscript", "torch.onnx")
     devices = ("cpu", "cuda")
 
     def unavailable(self, spec=None) -> str | None:

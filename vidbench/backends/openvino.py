@@ -14,6 +14,7 @@ from vidbench.backends.exported import Converted, ExportedBackend, numpy_input, 
 class OpenVinoBackend(ExportedBackend):
     name = "openvino"
     packages = ("openvino",)
+    loads = ("openvino", "torch.export")
 
     def convert(self, model, example, folder: Path, spec) -> Converted:
         import openvino as ov

@@ -16,6 +16,7 @@ MAX_BATCH = 64  # the engines' largest batch beyond the run's own (one video's v
 class TensorRtBackend(ExportedBackend):
     name = "tensorrt"
     packages = ("torch_tensorrt",)
+    loads = ("torch_tensorrt",)
     install = "pip install torch-tensorrt (GPU only)"
     devices = ("cuda",)
     precisions = ("fp32", "fp16", "bf16")

@@ -22,6 +22,7 @@ from vidbench.report.frame import SHORT_UNITS, UNITS, RunFolder, load_run_folder
 from vidbench.report.layout import held_fixed, held_fixed_text, run_columns
 from vidbench.report.plots import Plot, build_figures, model_styles
 from vidbench.report.published_chart import published_plots, section as published_section
+from vidbench.report import runtimes as runtime_section
 from vidbench.report.published_join import BUDGET_COLUMNS, BUDGET_NOTE, BUDGET_TITLE, PublishedView, published_view
 from vidbench.report.published_join import NOTE as PUBLISHED_NOTE, RUN_COLUMNS as PUBLISHED_RUNS, SOURCE_COLUMNS
 from vidbench.report.published_join import TITLE as PUBLISHED_TITLE
@@ -106,6 +107,7 @@ class Report:
     problems: pd.DataFrame
     uncertainty: pd.DataFrame  # one row per configuration: its figures with their intervals
     published: PublishedView | None = None  # full-size runs beside their models' published top-1
+    runtimes: runtime_section.RuntimeView | None = None  # one setting under several runtimes
     held_fixed: str = ""  # the settings every run shares, as one line
     description: str = ""
     counts: dict = field(default_factory=dict)
@@ -163,9 +165,12 @@ def analyse(run: RunFolder) -> Report:
     plots = build_figures(frame, exponents, configs)
     if published is not None:
         plots = published_plots(published.runs, model_styles(frame)) + plots
+    runtimes = runtime_section.runtime_view(frame)
+    if runtimes is not None:
+        plots = plots + runtime_section.runtime_plots(runtimes)
     runs = display_frame(frame)
     return Report(
-        run=run, runs=runs, plots=plots, published=published, held_fixed=held_fixed_text(held_fixed(runs)),
+        run=run, runs=runs, plots=plots, published=published, runtimes=runtimes, held_fixed=held_fixed_text(held_fixed(runs)),
         recommendations=analysis.recommendations(configs) if len(configs) else analysis.recommendations(frame),
         rec_basis=basis, fronts=analysis.pareto_fronts(configs) if len(configs) else analysis.pareto_fronts(frame),
         exponents=exponents,
@@ -248,6 +253,12 @@ def render_markdown(report: Report) -> str:
             parts += [f"### {title}", "", markdown_columns(recs, REC_COLUMNS), ""]
     else:
         parts += ["No recommendations: they need ok runs with top-1 accuracy, latency and throughput.", ""]
+    if report.runtimes is not None:
+        view = report.runtimes
+        parts += [f"## {runtime_section.TITLE}", "", runtime_section.NOTE, "",
+                  "### The fastest runtime that keeps eager's answers, per model", "",
+                  markdown_columns(view.picks, runtime_section.PICK_COLUMNS), "", *plots(runtime_section.SECTION),
+                  "### Every runtime run", "", markdown_columns(view.table, runtime_section.COLUMNS), ""]
     parts += ["## Runs", ""]
     if report.held_fixed:
         parts += [f"Held fixed: {report.held_fixed}.", ""]
@@ -343,6 +354,10 @@ def render_html(report: Report) -> str:
     return env.get_template("report.html.j2").render(
         title=run.suite_name, description=report.description, intro=_intro(report)[0], note=UNIT_NOTE,
         published=published, runs=runs, filters=filters, held_fixed=report.held_fixed,
+        runtimes=None if report.runtimes is None else {
+            "title": runtime_section.TITLE, "note": runtime_section.NOTE, "plots": svgs(runtime_section.SECTION),
+            "picks": _table(report.runtimes.picks, runtime_section.PICK_COLUMNS),
+            "table": _table(report.runtimes.table, runtime_section.COLUMNS)},
         recommendations=[(title, _table(recs, REC_COLUMNS)) for title, recs in report.recommendation_groups()],
         rec_basis=report.rec_basis,
         uncertainty=_table(report.uncertainty, uncertainty_columns(report.uncertainty))

@@ -21,7 +21,7 @@ from vidbench.measure.accuracy import evaluate
 from vidbench.measure.energy import MIN_WINDOW_S, energy_columns, energy_meter
 from vidbench.measure.flops import profile_model
 from vidbench.measure.memory import MIB, module_tensors
-from vidbench.measure.rss import rss_high_water_mib, rss_peak_mib
+from vidbench.measure.rss import rss_high_water_mib, rss_now_mib, rss_peak_mib
 from vidbench.measure.stats import Stats
 from vidbench.measure.timing import measure_calls
 from vidbench.measure.protocols import TransferPlan, transfer_plan
@@ -278,6 +278,8 @@ class Measurement:
         return good
 
     def inference(self) -> None:
+        self.backend.load()  # the runtime's libraries: not part of what the model adds to resident memory
+        rss_before = rss_now_mib() if "memory" in self.wanted and not self.ops.has_allocator_peak else None
         model = self.model().eval()
         self.metrics.update(getattr(model, "figures", {}))  # a runtime's export time, artifact and parity
         clips, _ = self.random_batch()
@@ -290,7 +292,7 @@ class Measurement:
         if self.spec.compile:
             self.metrics["compile_s"] = first
         if "memory" in self.wanted:
-            self.inference_memory(model, forward, clips)
+            self.inference_memory(model, forward, clips, rss_before)
         if self.wanted & {"latency", "throughput", "energy"}:
             stats = self.timed(forward, "inference_s", energy="energy" in self.wanted)
             self.per_video(model, stats)
@@ -305,10 +307,11 @@ class Measurement:
                 self.metrics["throughput_frames_s"] = clips_s * self.spec.clip_length
                 self._achieved(clips_s, train=False)
 
-    def inference_memory(self, model, forward: Callable[[], object], clips: torch.Tensor) -> None:
-        """Tensor peak where the backend's tensors are PyTorch's; on the CPU also the process's resident
-        high-water over a few calls, measured alike for every runtime (the only figure a runtime whose
-        buffers PyTorch cannot see has)."""
+    def inference_memory(self, model, forward: Callable[[], object], clips: torch.Tensor,
+                         rss_before: float | None) -> None:
+        """Tensor peak where the backend's tensors are PyTorch's; on the CPU also the resident memory the
+        run adds over a few calls (vidbench.measure.rss), measured alike for every runtime: the only
+        figure a runtime whose buffers PyTorch cannot see has."""
         resident = [*module_tensors(model)] if isinstance(model, torch.nn.Module) else []
         peak = self.backend.peak_memory(forward, self.spec, [*resident, clips])
         if peak is not None:
@@ -317,11 +320,12 @@ class Measurement:
         if reserved is not None:
             self.metrics["peak_mem_reserved_mb"] = reserved
         if not self.ops.has_allocator_peak:
-            rss = rss_high_water_mib(lambda: [forward() for _ in range(RSS_CALLS)])
-            if rss is None:
+            peak = rss_high_water_mib(lambda: [forward() for _ in range(RSS_CALLS)])
+            if peak is None or rss_before is None:
                 self.detail["infer_rss"] = "no resettable RSS high-water mark on this system"
             else:
-                self.metrics["infer_rss_mb"] = rss
+                self.metrics["infer_rss_mb"] = peak - rss_before
+                self.detail["infer_rss"] = {"before_mb": rss_before, "high_water_mb": peak}
 
     @property
     def views(self) -> int:
