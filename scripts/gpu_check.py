@@ -9,7 +9,11 @@ a sweep's worker runs) and checks, per run:
 - memory:  `peak_mem_mb` equals `torch.cuda.max_memory_allocated` measured here, independently, around
            one forward of a freshly built model at the same batch, input and precision (after one
            untimed call, as the runner does), within --memory-tolerance (default 1%, at least 1 MiB);
-- MFU:     below 100% wherever vidbench reports it, and above 1% (plausible) for r3d_18 in bf16.
+- MFU:     below 100% wherever vidbench reports it, and above 1% (plausible) for r3d_18 in bf16;
+- runtimes: each CUDA runtime (--runtimes: export, onnxruntime, tensorrt) runs --runtime-models and keeps
+           eager's answers (parity at or above the floor); a runtime whose package is not installed, or
+           that cannot take the model (`unsupported`), is reported, not failed;
+- energy:  NVML's counter agrees with integrated power samples; energy per clip falls with the batch.
 
 Prints one table, writes DIR/gpu_check.json, and exits 0 when every check passes, 1 when one fails (or
 a run does not finish), 2 when there is no CUDA device (or on a usage error).
@@ -62,7 +66,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--energy-models", default="r3d_18", help="comma-separated models of the energy check "
                                                              "(counter vs samples, J/clip vs batch); '' skips it")
     p.add_argument("--energy-tolerance", type=float, default=0.10)
+    p.add_argument("--runtimes", default="export,onnxruntime,tensorrt",
+                   help="comma-separated CUDA runtimes checked beside eager; '' skips them")
+    p.add_argument("--runtime-models", default="r3d_18", help="comma-separated models of the runtime check")
+    p.add_argument("--runtime-batch", type=int, default=8)
     args = p.parse_args(argv)
+    args.runtimes = [r.strip() for r in args.runtimes.split(",") if r.strip()]
+    args.runtime_models = [m.strip() for m in args.runtime_models.split(",") if m.strip()]
     args.energy_models = [m.strip() for m in args.energy_models.split(",") if m.strip()]
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
     args.precisions = [x.strip() for x in args.precisions.split(",") if x.strip()]
@@ -233,7 +243,7 @@ def independent_peak_bytes(model_name: str, num_classes: int, frames: int, size:
     return int(peak), int(before)
 
 
-def make_spec(model: str, precision: str, batch: int | str, args: argparse.Namespace):
+def make_spec(model: str, precision: str, batch: int | str, args: argparse.Namespace, runtime: str = "eager"):
     """The run a suite with these settings expands to: parsed and expanded by vidbench's own suite code, so
     training and benchmark defaults are the ones a sweep gets."""
     from vidbench.models import model_info
@@ -245,7 +255,7 @@ def make_spec(model: str, precision: str, batch: int | str, args: argparse.Names
         "name": "gpu_check", "seed": 0, "models": [model],
         "datasets": [{"name": "random", "args": {"num_classes": 400, "train_size": 8, "val_size": 8}}],
         "resolutions": [info.default_size], "clip_lengths": [info.default_frames], "batch_sizes": [batch],
-        "devices": [args.device], "precisions": [precision],
+        "devices": [args.device], "precisions": [precision], "runtimes": [runtime],
         "metrics": ["params", "flops", "memory", "latency", "throughput"],
         "benchmark": {"warmup": args.warmup, "repeats": args.repeats, "auto_batch_max": args.auto_batch_max},
     }, source="gpu_check")
@@ -282,6 +292,56 @@ def run_one(model: str, precision: str, batch: int | str, args: argparse.Namespa
     checks.append(memory_check(label, result.metrics.get("peak_mem_mb"), peak, args.memory_tolerance))
     checks.append(mfu_check(label, model, precision, result.metrics.get("mfu"), args.mfu_floor))
     return row, checks
+
+
+def runtime_verdict(label: str, status: str, error: str | None, agree: float | None) -> Check:
+    """A runtime's run: ok with parity kept; skipped (package absent) or unsupported (the converter's
+    finding) reported as not applicable; mismatch or a failure is a failed check."""
+    if status == "ok":
+        return Check(label, "runtime", True, f"parity top-1 {agree:.1f}%")
+    if status in ("skipped", "unsupported"):
+        return Check(label, "runtime", None, f"{status}: {error}")
+    return Check(label, "runtime", False, f"{status}: {error}")
+
+
+def runtime_checks(args: argparse.Namespace) -> tuple[list[dict], list[Check]]:
+    """Every CUDA runtime on the runtime models, beside eager in the same setting: status, parity and
+    throughput (the speed-up over eager is in the table)."""
+    from vidbench.backends import backend_for
+    from vidbench.run.runner import execute
+
+    rows, checks = [], []
+    for model in args.runtime_models:
+        for runtime in ["eager", *args.runtimes]:
+            for precision in (["fp32", "fp16"] if runtime == "tensorrt" else ["fp32"]):
+                label = f"{model} {runtime} {precision}"
+                print(f"gpu_check: {label} ...", file=sys.stderr, flush=True)
+                spec = make_spec(model, precision, args.runtime_batch, args, runtime)
+                reason = backend_for(spec).unavailable(spec)
+                result = None if reason else execute(spec)
+                status = "skipped" if reason else result.status
+                metrics = {} if result is None else result.metrics
+                rows.append({"run": label, "status": status, "error": reason or (result and result.error),
+                             "metrics": metrics})
+                if runtime != "eager":
+                    checks.append(runtime_verdict(label, status, reason or result.error,
+                                                  metrics.get("parity_top1_agree")))
+    return rows, checks
+
+
+def runtime_table(rows: list[dict]) -> str:
+    eager = {r["run"].split()[0]: (r["metrics"] or {}).get("throughput_clips_s") for r in rows
+             if r["run"].split()[1] == "eager"}
+    lines = ["runtime run                     status       clips/s   speed-up  parity %  export s",
+             "-" * 84]
+    for r in rows:
+        m = r["metrics"] or {}
+        base, clips = eager.get(r["run"].split()[0]), m.get("throughput_clips_s")
+        speedup = fmt(clips / base, ".2f") + "x" if clips and base else "-"
+        lines.append(f"{r['run']:<32}{r['status']:<13}{fmt(clips):>8}  {speedup:>8}  "
+                     f"{fmt(m.get('parity_top1_agree')):>8}  {fmt(m.get('export_s')):>8}"
+                     + (f"  {r['error']}" if r["status"] != "ok" and r.get("error") else ""))
+    return "\n".join(lines)
 
 
 def fmt(value, spec: str = ".1f", scale: float = 1.0) -> str:
@@ -335,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
                 row, run_checks = run_one(model, precision, batch, args)
                 rows.append(row)
                 checks.extend(run_checks)
+    runtime_rows, runtime_results = runtime_checks(args)
+    checks.extend(runtime_results)
     energy_rows = []
     for model in args.energy_models:
         print(f"gpu_check: {model} energy ...", file=sys.stderr, flush=True)
@@ -345,10 +407,12 @@ def main(argv: list[str] | None = None) -> int:
     report = {"ok": ok, "device": torch.cuda.get_device_name(torch.device(args.device)),
               "env": environment(args.device), "settings": {k: (str(v) if isinstance(v, Path) else v)
                                                             for k, v in vars(args).items()},
-              "runs": rows, "energy": energy_rows, "checks": [asdict(c) for c in checks]}
+              "runs": rows, "runtimes": runtime_rows, "energy": energy_rows, "checks": [asdict(c) for c in checks]}
     path = args.out / "gpu_check.json"
     path.write_text(json.dumps(report, indent=2, default=str))
     print(table(rows, checks))
+    print()
+    print(runtime_table(runtime_rows))
     print(f"\n{'all checks passed' if ok else 'SOME CHECKS FAILED'}; wrote {path}")
     return 0 if ok else FAILED_EXIT
 

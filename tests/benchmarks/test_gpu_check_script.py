@@ -92,3 +92,24 @@ def test_the_energy_checks_flag_what_they_should(gpu_check):
     assert gpu_check.energy_scaling_check("r", None, 0.3).ok is False
     args = gpu_check.parse_args(["--out", "x", "--energy-models", ""])
     assert args.energy_models == [] and args.energy_tolerance == 0.10
+
+
+def test_the_runtime_verdicts(gpu_check):
+    ok = gpu_check.runtime_verdict("r3d_18 export fp32", "ok", None, 100.0)
+    assert ok.ok is True and "100.0%" in ok.detail
+    absent = gpu_check.runtime_verdict("r3d_18 tensorrt fp32", "skipped", "pip install torch-tensorrt", None)
+    assert absent.ok is None and "torch-tensorrt" in absent.detail  # reported, not failed
+    assert gpu_check.runtime_verdict("x", "unsupported", "UserError: ...", None).ok is None
+    assert gpu_check.runtime_verdict("x", "mismatch", "top-1 agrees on 50.0%", 50.0).ok is False
+    assert gpu_check.runtime_verdict("x", "failed", "RuntimeError: bad binding", None).ok is False
+
+
+def test_the_runtime_table_shows_the_speedup_over_eager(gpu_check):
+    rows = [{"run": "r3d_18 eager fp32", "status": "ok", "error": None, "metrics": {"throughput_clips_s": 100.0}},
+            {"run": "r3d_18 export fp32", "status": "ok", "error": None,
+             "metrics": {"throughput_clips_s": 250.0, "parity_top1_agree": 100.0, "export_s": 42.0}},
+            {"run": "r3d_18 tensorrt fp32", "status": "skipped", "error": "pip install torch-tensorrt", "metrics": {}}]
+    text = gpu_check.runtime_table(rows)
+    assert "2.50x" in text and "42.0" in text and "pip install torch-tensorrt" in text
+    args = gpu_check.parse_args(["--out", "x", "--runtimes", "export, tensorrt", "--runtime-models", "x3d_xs"])
+    assert args.runtimes == ["export", "tensorrt"] and args.runtime_models == ["x3d_xs"]

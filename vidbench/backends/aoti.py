@@ -23,3 +23,12 @@ class ExportBackend(ExportedBackend):
         path = torch._inductor.aoti_compile_and_package(program, package_path=str(folder / "model.pt2"))
         runner = torch._inductor.aoti_load_package(path)
         return Converted(runner, lambda clips: clips, lambda out: out, runner)
+
+    def peak_memory(self, fn, spec, resident) -> int | None:
+        """On CUDA the package allocates through PyTorch's caching allocator, whose peak counts it; on the
+        CPU its buffers are invisible to PyTorch (None: the resident memory is measured instead)."""
+        if not spec.device.startswith("cuda"):
+            return None
+        from vidbench.measure.memory import peak_memory_bytes
+
+        return peak_memory_bytes(fn, spec.device, resident)

@@ -81,9 +81,9 @@ class ParityCheck:
         import torch
 
         with torch.no_grad():
-            self.references.append(self.eager(clips).float().cpu())
-        out = self.converted(clips)
-        self.candidates.append(out.float().cpu())
+            self.references.append(self.eager(clips).detach().float().cpu())
+            out = self.converted(clips)
+        self.candidates.append(out.detach().float().cpu())
         return out
 
     def eval(self) -> "ParityCheck":
