@@ -5,7 +5,9 @@ Errors a user can cause become one line on stderr and the exit code README.md do
 
 from __future__ import annotations
 
+import atexit
 import functools
+import gc
 import json
 import sys
 from enum import Enum
@@ -113,44 +115,56 @@ def run(
 
     check_executor(executor, address)
     loaded = load_suite(suite)  # a malformed suite fails here, before torch is imported
-    from vidbench.run.session import prepare_sweep
+    # A spare worker starts now, before this process imports torch: its imports (torch, the runner) run while
+    # the suite is expanded here. The first device that runs takes it; a dry run never starts one.
+    spare = None
+    if not dry_run and executor == "local":
+        from vidbench.run.executors import WorkerProcess
 
-    prepared = prepare_sweep(suite, output, loaded)
-    plan = prepared.plan(rerun_failed, force)
-    if dry_run:
-        _print_plan(prepared, plan, as_json)
-        return
-    todo = sum(p.action == "run" for p in plan)
-    if not as_json:
-        out.print(f"{prepared.suite.name}: {len(plan)} runs, {len(plan) - todo} already finished, "
-                  f"{todo} to run → {prepared.output}", highlight=False)
-    outcome = _execute_with_progress(prepared, plan, todo, as_json, executor, address)
-    if as_json:
-        print(json.dumps({"output": str(outcome.output), "executed": outcome.executed, "runs": outcome.results,
-                          "stopped_devices": outcome.stopped_devices, "reports": [str(p) for p in outcome.reports],
-                          "report_error": outcome.report_error},
-                         indent=2))
-    else:
-        counts: dict[str, int] = {}
-        for s in outcome.results.values():
-            counts[s or "not run"] = counts.get(s or "not run", 0) + 1
-        out.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())), highlight=False)
-        if outcome.report_error:
-            err.print(f"error: rendering the reports failed ({outcome.report_error}); every result is stored: "
-                      f"run `vidbench report {outcome.output}` again", highlight=False, markup=False)
-        for device in outcome.stopped_devices:
-            err.print(f"stopped {device}: limits.max_consecutive_failures "
-                      f"({prepared.suite.limits.max_consecutive_failures}) failed runs in a row", highlight=False)
-        _print_finished(prepared)
-        for p in outcome.reports:
-            out.print(f"report: {p}", highlight=False)
-    raise typer.Exit(outcome.exit_code)
+        spare = WorkerProcess.spare()
+    try:
+        from vidbench.run.session import prepare_sweep
+
+        prepared = prepare_sweep(suite, output, loaded)
+        plan = prepared.plan(rerun_failed, force)
+        if dry_run:
+            _print_plan(prepared, plan, as_json)
+            return
+        todo = sum(p.action == "run" for p in plan)
+        if not as_json:
+            out.print(f"{prepared.suite.name}: {len(plan)} runs, {len(plan) - todo} already finished, "
+                      f"{todo} to run → {prepared.output}", highlight=False)
+        outcome = _execute_with_progress(prepared, plan, todo, as_json, executor, address, spare)
+        if as_json:
+            print(json.dumps({"output": str(outcome.output), "executed": outcome.executed, "runs": outcome.results,
+                              "stopped_devices": outcome.stopped_devices, "reports": [str(p) for p in outcome.reports],
+                              "report_error": outcome.report_error},
+                             indent=2))
+        else:
+            counts: dict[str, int] = {}
+            for s in outcome.results.values():
+                counts[s or "not run"] = counts.get(s or "not run", 0) + 1
+            out.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())), highlight=False)
+            if outcome.report_error:
+                err.print(f"error: rendering the reports failed ({outcome.report_error}); every result is stored: "
+                          f"run `vidbench report {outcome.output}` again", highlight=False, markup=False)
+            for device in outcome.stopped_devices:
+                err.print(f"stopped {device}: limits.max_consecutive_failures "
+                          f"({prepared.suite.limits.max_consecutive_failures}) failed runs in a row", highlight=False)
+            _print_finished(prepared)
+            for p in outcome.reports:
+                out.print(f"report: {p}", highlight=False)
+        raise typer.Exit(outcome.exit_code)
+    finally:
+        if spare is not None:  # not taken (an error, nothing to run): stopped; taken: already stopped
+            spare.kill()
 
 
 def _describe(spec) -> str:
     args = "".join(f" {k}={v}" for k, v in spec.model_args.items())
     return (f"{spec.model}{args} · {spec.dataset} · {spec.resolution_label}px · T={spec.clip_length} · "
-            f"bs={spec.batch_size} · {spec.device} · {spec.precision}")
+            f"bs={spec.batch_size} · {spec.device} · {spec.precision}" +
+            ("" if spec.runtime == "eager" else f" · {spec.runtime}"))
 
 
 def _print_plan(prepared, plan, as_json: bool) -> None:
@@ -192,7 +206,8 @@ class _SkipGroups:
         self.groups = {}
 
 
-def _execute_with_progress(prepared, plan, todo: int, quiet: bool, executor: str, address: str | None):
+def _execute_with_progress(prepared, plan, todo: int, quiet: bool, executor: str, address: str | None,
+                           spare=None):
     from vidbench.run.session import execute_sweep
 
     done = [0]
@@ -214,7 +229,8 @@ def _execute_with_progress(prepared, plan, todo: int, quiet: bool, executor: str
             print(f"[{done[0]}/{todo}] {_describe(spec)}: {result.status} ({result.duration_s or 0:.1f} s){msg}",
                   flush=True)
 
-        outcome = execute_sweep(prepared, plan, executor, address, on_start=on_start, on_end=on_end)
+        outcome = execute_sweep(prepared, plan, executor, address, on_start=on_start, on_end=on_end,
+                                spare=spare)
         skips.flush()
         return outcome
 
@@ -238,7 +254,8 @@ def _execute_with_progress(prepared, plan, todo: int, quiet: bool, executor: str
                                            highlight=False, markup=False)
             progress.advance(task)
 
-        outcome = execute_sweep(prepared, plan, executor, address, on_start=on_start, on_end=on_end)
+        outcome = execute_sweep(prepared, plan, executor, address, on_start=on_start, on_end=on_end,
+                                spare=spare)
         skips.flush()
         return outcome
 
@@ -258,15 +275,15 @@ def _print_finished(prepared) -> None:
     figures = [columns_of(m)[0] for m in prepared.suite.metrics]
     figures = [c for c in figures if frame[c].notna().any()]
     table = Table(title=f"{len(frame)} finished run(s)", title_justify="left")
-    seeds = frame["seed"].nunique() > 1
-    for name in ("model", "dataset", "input", "batch", "device", "precision", *(("seed",) if seeds else ())):
+    varying = [c for c in ("runtime", "seed") if frame[c].nunique() > 1]  # shown only when they differ
+    for name in ("model", "dataset", "input", "batch", "device", "precision", *varying):
         table.add_column(name)
     for c in figures:
         table.add_column(SHORT_HEADERS.get(c, c), justify="right")
     shown = frame.sort_values(["dataset", "device", "variant", "side", "clip_length", "seed"], kind="stable")
     for _, r in shown.head(MAX_SUMMARY_ROWS).iterrows():
         _add_row(table, r["variant"], r["dataset"], f"{r['resolution']}px × {r['clip_length']}", str(r["batch_size"]),
-                      r["device"], r["precision"], *((str(r["seed"]),) if seeds else ()),
+                      r["device"], r["precision"], *(str(r[c]) for c in varying),
                       *(format_value(r[c]) for c in figures))
     out.print(table)
     if len(frame) > MAX_SUMMARY_ROWS:
@@ -498,4 +515,8 @@ def data_check(
 
 
 def main() -> None:
+    # At exit, the interpreter's last garbage collection would walk every object torch, pandas and matplotlib
+    # keep (~0.4 s, for memory the process hands back anyway): frozen, they are left out of it. Exit
+    # handlers and the modules' own cleanup still run.
+    atexit.register(gc.freeze)
     app()

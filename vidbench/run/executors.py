@@ -23,6 +23,7 @@ from vidbench.suite.spec import RunSpec
 
 POLL_S = 0.1
 STARTUP_TIMEOUT_S = 300  # importing torch and the models; not counted in a run's timeout
+HELD = "held"  # a spare worker's output, until it is given a log
 
 
 class WorkerStartError(RuntimeError):
@@ -46,16 +47,35 @@ class WorkerProcess:
         self.log_path = log_path
         self.process: mp.Process | None = None
         self.conn = None
+        self.ready = False  # its imports are done (it said so)
+        self.logs_to: Path | None | str = None  # the log it writes to; HELD while a spare waits for one
 
-    def start(self) -> None:
+    @classmethod
+    def spare(cls) -> "WorkerProcess":
+        """A worker started now, before its device and run folder are known (nothing is written for it):
+        its imports run beside the driver's own preparation. An executor given it as `spare` hands it the
+        first device it runs on, and its log."""
+        worker = cls(None)
+        worker.launch(held=True)
+        return worker
+
+    def launch(self, held: bool = False) -> None:
+        """Start the process without waiting for its imports."""
         ctx = mp.get_context("spawn")  # no fork of a driver that may hold CUDA or threads
         self.conn, child = ctx.Pipe()
         # Not a daemon: a daemonic process may not start the DataLoader workers a video run needs. The
         # driver stops it explicitly; orphaned, it exits when its pipe closes.
-        self.process = ctx.Process(target=worker_main, args=(child, str(self.log_path) if self.log_path else None),
-                                   daemon=False)
+        log = str(self.log_path) if self.log_path and not held else None
+        self.process = ctx.Process(target=worker_main, args=(child, log, held), daemon=False)
         self.process.start()
         child.close()
+        self.ready, self.logs_to = False, HELD if held else self.log_path
+
+    def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
         try:
             ready = self.conn.poll(STARTUP_TIMEOUT_S) and self.conn.recv() == "ready"
         except (EOFError, OSError):
@@ -64,6 +84,7 @@ class WorkerProcess:
             code = self.process.exitcode
             self.kill()
             raise WorkerStartError(f"the worker process did not start (exit code {code})")
+        self.ready = True
 
     def kill(self) -> None:
         process, conn = self.process, self.conn
@@ -89,12 +110,17 @@ class WorkerProcess:
         self.kill()
 
     def run(self, spec: RunSpec, plugins: list[str], timeout_s: float, run_folder: str | None = None) -> RunResult:
-        if self.process is None or not self.process.is_alive():
-            self.kill()
-            try:
+        try:
+            if self.process is None or not self.process.is_alive():
+                self.kill()
                 self.start()
-            except WorkerStartError as e:
-                return RunResult(spec.run_id, "crashed", str(e))
+            elif not self.ready:  # launched early: its imports may still be running
+                self.wait_ready()
+        except WorkerStartError as e:
+            return RunResult(spec.run_id, "crashed", str(e))
+        if self.logs_to != self.log_path:  # a spare: its held output goes to the log it is given now
+            self.conn.send({"log": str(self.log_path) if self.log_path else None})
+            self.logs_to = self.log_path
         start = time.perf_counter()
         process = self.process
         self.conn.send({"spec": spec.to_dict(), "plugins": plugins, "run_folder": run_folder})
@@ -143,20 +169,29 @@ class LocalExecutor:
     """Runs specs in warm worker processes on this machine: one worker (and one run at a time) per device."""
 
     def __init__(self, plugins: list[str], timeout_s: float, log_dir: Path | None = None, oom_retries: int = 0,
-                 max_consecutive_failures: int | None = None):
+                 max_consecutive_failures: int | None = None, spare: WorkerProcess | None = None):
         self.plugins = plugins
+        self.spare = spare  # a worker started early (WorkerProcess.spare): the first device to run takes it
         self.timeout_s = timeout_s
         self.log_dir = log_dir
         self.oom_retries = oom_retries
         self.max_consecutive_failures = max_consecutive_failures
         self._workers: dict[str, WorkerProcess] = {}
         self._stop = threading.Event()
+        self._lock = threading.Lock()
 
     def _worker(self, device: str) -> WorkerProcess:
-        if device not in self._workers:
-            log = self.log_dir / f"worker-{device.replace(':', '')}.log" if self.log_dir else None
-            self._workers[device] = WorkerProcess(log)
-        return self._workers[device]
+        with self._lock:  # lanes ask from their threads; one of them takes the spare
+            if device not in self._workers:
+                worker, self.spare = self.spare or WorkerProcess(None), None
+                worker.log_path = self.log_dir / f"worker-{device.replace(':', '')}.log" if self.log_dir else None
+                self._workers[device] = worker
+            return self._workers[device]
+
+    def _drop_spare(self) -> None:
+        if self.spare is not None:
+            self.spare.kill()
+            self.spare = None
 
     def run(self, spec: RunSpec) -> RunResult:
         """One run, with the out-of-memory retries, in the device's worker."""
@@ -188,6 +223,8 @@ class LocalExecutor:
         lanes: dict[str, list[RunSpec]] = {}
         for spec in specs:
             lanes.setdefault(spec.device, []).append(spec)
+        if not lanes:
+            self._drop_spare()  # nothing to run: it would only compete for the CPU
         events: queue.Queue = queue.Queue()
         threads = [threading.Thread(target=self._lane, args=(d, s, events), daemon=True) for d, s in lanes.items()]
         for t in threads:
@@ -212,6 +249,7 @@ class LocalExecutor:
                     t.join(10)
 
     def close(self) -> None:
+        self._drop_spare()
         for worker in self._workers.values():
             worker.stop()
 

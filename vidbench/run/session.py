@@ -8,7 +8,7 @@ from typing import Callable
 
 from vidbench.errors import UsageError
 from vidbench.run.executor_choice import EXECUTORS, check_executor  # noqa: F401 (re-exported)
-from vidbench.run.executors import LocalExecutor
+from vidbench.run.executors import LocalExecutor, WorkerProcess
 from vidbench.run.lock import FolderLock
 from vidbench.run.policy import FAILED_STATUSES
 from vidbench.run.sweep import PlannedRun, plan_runs, run_planned
@@ -68,22 +68,37 @@ class SweepOutcome:
         return 1 if failed or self.stopped_devices or self.report_error else 0
 
 
-def make_executor(kind: str, prepared: PreparedSweep, address: str | None = None):
+def make_executor(kind: str, prepared: PreparedSweep, address: str | None = None,
+                  spare: WorkerProcess | None = None):
+    """`spare`: a local worker started early (`WorkerProcess.spare`), taken by the first device that runs."""
     check_executor(kind, address)
     limits = prepared.suite.limits
     common = dict(plugins=prepared.plugins, timeout_s=limits.timeout_s, log_dir=prepared.output,
                   oom_retries=limits.oom_retries, max_consecutive_failures=limits.max_consecutive_failures)
     if kind == "local":
-        return LocalExecutor(**common)
+        return LocalExecutor(**common, spare=spare)
+    if spare is not None:
+        spare.kill()
     from vidbench.run.ray_executor import RayExecutor
 
     return RayExecutor(**common, address=address)
 
 
+def _report_renderer() -> tuple[Callable[[Path], list[Path]] | None, str | None]:
+    """`render_reports`, imported (matplotlib, pandas: half a second) before the runs, while the workers
+    start; or, when it cannot be imported, why (the runs go on: it is the sweep's report error)."""
+    try:
+        from vidbench.report import render_reports
+    except Exception as e:
+        return None, f"{type(e).__name__}: {e}"
+    return render_reports, None
+
+
 def execute_sweep(prepared: PreparedSweep, plan: list[PlannedRun], executor: str = "local",
                   address: str | None = None, on_start: Callable[[RunSpec], None] = lambda s: None,
-                  on_end: Callable[[RunSpec, RunResult], None] = lambda s, r: None) -> SweepOutcome:
-    with make_executor(executor, prepared, address) as ex:  # before anything is written: it may refuse
+                  on_end: Callable[[RunSpec, RunResult], None] = lambda s, r: None,
+                  spare: WorkerProcess | None = None) -> SweepOutcome:
+    with make_executor(executor, prepared, address, spare) as ex:  # before anything is written: it may refuse
         prepared.output.mkdir(parents=True, exist_ok=True)
         executed = 0
 
@@ -95,13 +110,14 @@ def execute_sweep(prepared: PreparedSweep, plan: list[PlannedRun], executor: str
         with FolderLock(prepared.output), ResultStore(prepared.output / STORE_NAME) as store:
             store.set_meta("suite_name", prepared.suite.name)
             store.set_meta("suite_yaml", prepared.suite_text)
+            render, report_error = _report_renderer()  # while the workers start
             stopped = run_planned(plan, store, ex, prepared.suite.name, on_start, finished)
             statuses = store.statuses()
-            try:
-                from vidbench.report import render_reports  # matplotlib and pandas: only once runs are stored
-
-                reports, report_error = render_reports(prepared.output), None
-            except Exception as e:  # every result is stored already; the reports can be rendered again
-                reports, report_error = [], f"{type(e).__name__}: {e}"
+            reports = []
+            if render is not None:
+                try:
+                    reports = render(prepared.output)
+                except Exception as e:  # every result is stored already; the reports can be rendered again
+                    report_error = f"{type(e).__name__}: {e}"
     return SweepOutcome(prepared.output, {s.run_id: statuses.get(s.run_id) for s in prepared.specs}, executed,
                         reports, stopped, report_error)
