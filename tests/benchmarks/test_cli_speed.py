@@ -7,8 +7,9 @@ medians of subprocess wall times):
   `python -c "import torch"`;
 - `vidbench models` at most 1 s with its figures cached.
 
-Asserted with benchmarks enabled (a quiet machine); in the default run the figures are recorded and the
-help target, the one far from noise, is asserted. Targets not met yet are reported as xfails with the figure.
+Asserted with benchmarks enabled (a quiet machine: the one-run target counts on the worker's imports running
+on the second core beside the driver's); in the default run the figures are recorded and the help target,
+the one far from noise, is asserted.
 """
 
 from __future__ import annotations
@@ -71,7 +72,5 @@ def test_cli_targets(benchmark, figures, bench_enabled, tmp_path):
     if not bench_enabled:
         pytest.skip(f"recorded {ratios}; asserted only with benchmarks enabled (a quiet machine)")
     assert ratios["models_cached_s"] <= 1.0, ratios
-    missed = {k: v for k, v, target in (("dry_run_x_torch", ratios["dry_run_x_torch"], 1.5),
-                                          ("one_run_x_torch", ratios["one_run_x_torch"], 2.5)) if v > target}
-    if missed:
-        pytest.xfail(f"not met yet: {missed} (targets: dry-run <= 1.5x, one run <= 2.5x import torch)")
+    assert ratios["dry_run_x_torch"] <= 1.5, ratios
+    assert ratios["one_run_x_torch"] <= 2.5, ratios
