@@ -58,21 +58,25 @@ def test_metadata(name):
     assert len(info.mean) == 3 and len(info.std) == 3 and all(s > 0 for s in info.std)
 
 
+def _child(fn, args, send) -> None:
+    faulthandler.disable()  # a crash is reported by the parent, not dumped over the session's output
+    try:
+        fn(*args)
+        send.send(None)
+    except BaseException:  # noqa: BLE001 - everything goes back to the parent
+        send.send(traceback.format_exc())
+
+
 def run_in_fork(fn, *args, timeout_s: float = 600) -> None:
-    """Run `fn(*args)` in a forked child, so a model that kills the interpreter (a segfault or abort in
-    a kernel) fails its own test instead of ending the whole session. Assertion errors come back."""
-    ctx = mp.get_context("fork")
+    """Run `fn(*args)` in a child forked from a fork server, so a model that kills the interpreter (a
+    segfault or abort in a kernel) fails its own test instead of ending the whole session. Assertion
+    errors come back. The fork server (started once, torch preloaded) has never run autograd, whatever
+    the tests before this one ran in the session's process: autograd refuses to run in a child forked
+    after its threads started."""
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["torch", "vidbench.models"])
     receive, send = ctx.Pipe(duplex=False)
-
-    def child():
-        faulthandler.disable()  # a crash is reported by the parent, not dumped over the session's output
-        try:
-            fn(*args)
-            send.send(None)
-        except BaseException:  # noqa: BLE001 - everything goes back to the parent
-            send.send(traceback.format_exc())
-
-    process = ctx.Process(target=child, daemon=True)
+    process = ctx.Process(target=_child, args=(fn, args, send), daemon=True)
     process.start()
     send.close()
     answered = receive.poll(timeout_s)

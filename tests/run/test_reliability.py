@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -71,6 +73,21 @@ def vidbench(*args, **kw):
                             stderr=subprocess.PIPE, text=True, start_new_session=True, **kw)
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (Linux /proc), children first found first."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [p for p, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
 def stored(folder) -> list[tuple]:
     if not (folder / "results.sqlite").exists():
         return []
@@ -93,9 +110,12 @@ def test_kill_9_then_the_same_command_finishes_the_rest_without_recomputing(tmp_
     out = tmp_path / "out"
     sweep = vidbench("run", "suite.yaml", "--output", str(out), cwd=tmp_path)
     before = wait_for_rows(out, 2)
+    workers = descendants(sweep.pid)
     os.killpg(sweep.pid, signal.SIGKILL)  # the driver; its worker leads its own group
     sweep.wait()
-    subprocess.run(["pkill", "-9", "-f", "vidbench.run.worker|multiprocessing.spawn"], check=False)
+    for pid in workers:  # this sweep's workers only: never another sweep's on the same machine
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
     before = stored(out)
     assert 2 <= len(before) < 6
     again = subprocess.run([sys.executable, "-m", "vidbench", "run", "suite.yaml", "--output", str(out), "--json"],
