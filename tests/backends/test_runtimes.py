@@ -180,3 +180,29 @@ def test_a_runtime_whose_package_is_missing_is_skipped_with_the_install_hint(mon
         "the openvino runtime needs openvino, which is not installed: install vidbench[deploy]"
     assert BACKENDS["tensorrt"].unavailable() in (None, "the tensorrt runtime needs torch_tensorrt, which is not "
                                                         "installed: pip install torch-tensorrt (GPU only)")
+
+
+def test_an_inductor_compile_error_is_the_compilers_refusal_not_a_failure(monkeypatch):
+    from torch._inductor.exc import InductorError
+
+    from vidbench.backends.eager import EagerBackend
+
+    def refuse(self, prepared, clips, spec):
+        def call():
+            raise InductorError(TypeError("cannot determine truth value of Relational"), "")
+        return call
+
+    monkeypatch.setattr(EagerBackend, "forward", refuse)
+    result = execute(make_spec("c3d_tiny", runtime="inductor", compile=True, metrics=("latency",), batch_size=1))
+    assert result.status == "unsupported" and result.error.startswith("InductorError")
+    eager = execute(make_spec("c3d_tiny", metrics=("latency",), batch_size=1))
+    assert eager.status == "failed"  # the same error without a compiler is the run's failure
+
+
+def test_the_stored_samples_stand_for_the_whole_loop():
+    from vidbench.run.runner import stored_samples
+
+    loop = list(range(10_000))
+    kept = stored_samples(loop, 1000)
+    assert len(kept) == 1000 and kept[0] == 0 and kept[-1] >= 9_990 and kept == sorted(kept)
+    assert stored_samples([1.0, 2.0], 1000) == [1.0, 2.0]

@@ -22,6 +22,12 @@ class RuntimeUnsupported(Exception):
     """The runtime cannot take this model (its converter refused it): the run is `unsupported`, a finding."""
 
 
+def one_line(error: BaseException) -> str:
+    """A converter's or compiler's refusal as one stored line: its class and the first line of its message."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}"[:500]
+
+
 class Backend(ABC):
     name: str
     trains = True  # False: training runs in `trainer` (eager PyTorch) and only inference here
@@ -38,6 +44,11 @@ class Backend(ABC):
 
     def load(self) -> None:
         """Import what the backend runs on (before a run's memory baseline): nothing beyond torch here."""
+
+    def compile_refusal(self, error: BaseException, spec: "RunSpec") -> RuntimeUnsupported | None:
+        """The first call's error as the runtime's refusal of the model (its compiler could not take it: the
+        run is `unsupported`), or None when it is the run's failure."""
+        return None
 
     def unsupported(self, spec: "RunSpec") -> str | None:
         """Why this backend cannot execute `spec` (a precision or device it does not serve), or None.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from vidbench.backends.base import Backend
+from vidbench.backends.base import Backend, RuntimeUnsupported, one_line
 
 
 class EagerBackend(Backend):
@@ -17,6 +17,12 @@ class EagerBackend(Backend):
         if spec.channels_last:
             to_channels_last(model)
         return torch.compile(model) if spec.compile else model
+
+    def compile_refusal(self, error, spec):
+        """Under the inductor runtime, an error raised by TorchDynamo or Inductor while compiling the first
+        call is the compiler's refusal of the model (as a converter's is for the exported runtimes)."""
+        compiler = type(error).__module__.startswith(("torch._dynamo", "torch._inductor"))
+        return RuntimeUnsupported(one_line(error)) if spec.compile and compiler else None
 
     def forward(self, prepared, clips, spec) -> Callable[[], Any]:
         import torch

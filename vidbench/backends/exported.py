@@ -22,7 +22,7 @@ from abc import abstractmethod
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from vidbench.backends.base import Backend, RuntimeUnsupported
+from vidbench.backends.base import Backend, RuntimeUnsupported, one_line
 from vidbench.backends.eager import EagerBackend
 
 MIB = 2**20
@@ -39,12 +39,6 @@ def parity(reference, candidate) -> dict[str, float]:
     reference, candidate = np.asarray(reference, dtype=np.float64), np.asarray(candidate, dtype=np.float64)
     agree = (reference.argmax(axis=1) == candidate.argmax(axis=1)).mean() * 100
     return {"parity_max_abs": float(np.abs(reference - candidate).max()), "parity_top1_agree": float(agree)}
-
-
-def one_line(error: BaseException) -> str:
-    """The converter's refusal as one stored line: its class and the first line of its message."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"{type(error).__name__}: {text}"[:500]
 
 
 class Converted:

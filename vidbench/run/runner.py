@@ -38,7 +38,17 @@ from vidbench.suite.spec import RunSpec
 
 TRACEBACK_LINES = 20
 RSS_CALLS = 3  # inference calls under the resident-memory high-water mark
-MAX_STORED_SAMPLES = 1000  # statistics use every sample; the store keeps the first ones
+MAX_STORED_SAMPLES = 1000  # statistics use every sample; the store keeps at most this many, evenly spaced
+
+
+def stored_samples(samples: list[float], limit: int = MAX_STORED_SAMPLES) -> list[float]:
+    """At most `limit` of a loop's samples, evenly spaced over the whole loop (in order), so the stored ones
+    stand for all of it: tests and intervals computed later from the store see the same distribution
+    (the first ones alone would be the loop's start)."""
+    if len(samples) <= limit:
+        return list(samples)
+    step = len(samples) / limit
+    return [samples[int(i * step)] for i in range(limit)]
 
 
 def is_out_of_memory(error: BaseException) -> bool:
@@ -187,7 +197,7 @@ class Measurement:
                                    max(min_time, MIN_WINDOW_S) if metered else min_time)
         stats = Stats.from_samples(timing.samples)
         self.detail[name] = {**stats.as_dict(), "warmup_calls": timing.warmup_calls, "warmup_s": timing.warmup_s,
-                             "samples": timing.samples[:MAX_STORED_SAMPLES],
+                             "samples": stored_samples(timing.samples),
                              # the within-run interval of each statistic a figure is made of, over every sample
                              "ci": {f"{q:g}": quantile_interval(timing.samples, q) for q in quantiles_of(name)}}
         if timing.device_samples is not None:
@@ -285,7 +295,13 @@ class Measurement:
         clips, _ = self.random_batch()
         forward = self.backend.forward(model, clips, self.spec)
         started = time.perf_counter()
-        forward()  # first call: lazy initialisation, cuDNN autotuning, compilation
+        try:
+            forward()  # first call: lazy initialisation, cuDNN autotuning, compilation
+        except Exception as e:
+            refusal = self.backend.compile_refusal(e, self.spec)
+            if refusal is None:
+                raise
+            raise refusal from None
         self.backend.sync(self.spec)
         first = time.perf_counter() - started
         self.detail["first_call_s"] = first
