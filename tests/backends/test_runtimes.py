@@ -195,6 +195,7 @@ def test_an_inductor_compile_error_is_the_compilers_refusal_not_a_failure(monkey
     monkeypatch.setattr(EagerBackend, "forward", refuse)
     result = execute(make_spec("c3d_tiny", runtime="inductor", compile=True, metrics=("latency",), batch_size=1))
     assert result.status == "unsupported" and result.error.startswith("InductorError")
+    assert result.detail == {"unsupported": result.error}
     eager = execute(make_spec("c3d_tiny", metrics=("latency",), batch_size=1))
     assert eager.status == "failed"  # the same error without a compiler is the run's failure
 
@@ -206,3 +207,10 @@ def test_the_stored_samples_stand_for_the_whole_loop():
     kept = stored_samples(loop, 1000)
     assert len(kept) == 1000 and kept[0] == 0 and kept[-1] >= 9_990 and kept == sorted(kept)
     assert stored_samples([1.0, 2.0], 1000) == [1.0, 2.0]
+
+
+def test_a_compiled_models_cpu_memory_is_its_resident_memory_not_a_tensor_count():
+    # Inductor's kernels allocate past the dispatcher: a tensor count would be eager's, under another name
+    result = execute(make_spec("c3d_tiny", runtime="inductor", compile=True, metrics=("memory",), batch_size=1))
+    assert result.status == "ok", result.error
+    assert "peak_mem_mb" not in result.metrics and result.metrics["infer_rss_mb"] > 0

@@ -44,9 +44,15 @@ class EagerBackend(Backend):
 
         return make_train_step(model, optimizer, torch.device(spec.device), spec.precision)
 
-    def peak_memory(self, fn: Callable[[], object], spec, resident: Iterable) -> int:
+    def peak_memory(self, fn: Callable[[], object], spec, resident: Iterable) -> int | None:
+        """The tensor peak; None for a compiled model without an allocator counter (the CPU): Inductor's
+        kernels allocate their buffers past the dispatcher the tracker watches, and the tracker's mode
+        would make TorchDynamo recompile (or run eager) under it. Its resident memory is measured instead."""
+        from vidbench.devices import device_ops
         from vidbench.measure.memory import peak_memory_bytes
 
+        if spec.compile and not device_ops(spec.device).has_allocator_peak:
+            return None
         return peak_memory_bytes(fn, spec.device, resident)
 
     def sync(self, spec) -> None:

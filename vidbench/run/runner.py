@@ -72,6 +72,10 @@ def execute(spec: RunSpec, run_folder: str | Path | None = None) -> RunResult:
         status, error = "unsupported", str(e)
         metrics, detail = {}, {"unsupported": str(e)}
     except Exception as e:  # the run's failure is its result; the sweep goes on
+        refusal = backend_for(spec).compile_refusal(e, spec)  # …unless it is a compiler refusing the model
+        if refusal is not None:
+            return RunResult(spec.run_id, "unsupported", str(refusal), {}, {"unsupported": str(refusal)}, env,
+                             round(time.perf_counter() - start, 3))
         status = "oom" if is_out_of_memory(e) else "failed"
         error = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}".rstrip(": ")
         tail = traceback.format_exc().strip().splitlines()[-TRACEBACK_LINES:]
@@ -295,13 +299,7 @@ class Measurement:
         clips, _ = self.random_batch()
         forward = self.backend.forward(model, clips, self.spec)
         started = time.perf_counter()
-        try:
-            forward()  # first call: lazy initialisation, cuDNN autotuning, compilation
-        except Exception as e:
-            refusal = self.backend.compile_refusal(e, self.spec)
-            if refusal is None:
-                raise
-            raise refusal from None
+        forward()  # first call: lazy initialisation, cuDNN autotuning, compilation
         self.backend.sync(self.spec)
         first = time.perf_counter() - started
         self.detail["first_call_s"] = first
@@ -371,9 +369,10 @@ class Measurement:
         step(clips, labels)  # creates the optimizer state, which a steady-state step holds
         if "memory" in self.wanted:
             state = [t for st in optimizer.state.values() for t in st.values() if isinstance(t, torch.Tensor)]
-            peak = self.backend.peak_memory(lambda: step(clips, labels), self.spec,
+            peak = self.trainer.peak_memory(lambda: step(clips, labels), self.spec,
                                             [*module_tensors(model), *state, clips, labels])
-            self.metrics["train_peak_mem_mb"] = peak / MIB
+            if peak is not None:
+                self.metrics["train_peak_mem_mb"] = peak / MIB
         if "train_throughput" in self.wanted:
             stats = self.timed(lambda: step(clips, labels), "train_step_s", energy="energy" in self.wanted)
             clips_s = self.batch_size / stats.median
