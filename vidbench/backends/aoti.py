@@ -1,12 +1,13 @@
 """torch.export + AOTInductor: the model exported (a dynamic batch), compiled ahead of time by Inductor into
 a package (`.pt2`, the artifact: generated kernels and weights) and loaded back, as a deployment without
 Python model code runs it. The compilation is `export_s` (Inductor's on-disk cache, shared with the
-inductor runtime, makes a repeated compilation faster)."""
+inductor runtime, is disabled for the run: `backends/cold.py`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from vidbench.backends.cold import compile_cold
 from vidbench.backends.exported import Converted, ExportedBackend
 
 
@@ -19,6 +20,7 @@ class ExportBackend(ExportedBackend):
         import torch
         from torch.export import Dim
 
+        compile_cold()
         program = torch.export.export(model, (example,), dynamic_shapes=({0: Dim("batch")},))
         path = torch._inductor.aoti_compile_and_package(program, package_path=str(folder / "model.pt2"))
         runner = torch._inductor.aoti_load_package(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from vidbench.backends.base import Backend, RuntimeUnsupported, one_line
+from vidbench.backends.cold import compile_cold
 
 
 class EagerBackend(Backend):
@@ -16,7 +17,10 @@ class EagerBackend(Backend):
         model = model.to(torch.device(spec.device))
         if spec.channels_last:
             to_channels_last(model)
-        return torch.compile(model) if spec.compile else model
+        if not spec.compile:
+            return model
+        compile_cold()
+        return torch.compile(model)
 
     def compile_refusal(self, error, spec):
         """Under the inductor runtime, an error raised by TorchDynamo or Inductor while compiling the first
