@@ -54,3 +54,20 @@ def test_the_choose_report_holds_every_run_and_opens_with_the_published_chart():
     assert len(ok) >= len(cpu) - 1 and all(r["videos_s"] and r["gmacs_per_video"] for r in ok)
     report = (ROOT / "reports/choose-cpu/report.md").read_text()
     assert report.index("## Published accuracy × measured cost") < report.index("## Recommendations")
+
+
+def test_the_deploy_report_holds_every_run_and_names_a_runtime_per_model():
+    path = ROOT / "suites" / "deploy.yaml"
+    specs = expand_suite(load_suite(path), path.parent)
+    rows = list(csv.DictReader((ROOT / "reports/deploy-cpu/results.csv").open()))
+    assert sorted(r["run_id"] for r in rows) == sorted(s.run_id for s in specs)
+    result = CliRunner().invoke(app, ["results", str(ROOT / "reports/deploy-cpu"), "--format", "csv"])
+    assert list(csv.DictReader(io.StringIO(result.output))) == rows
+    cpu = [r for r in rows if r["device"] == "cpu"]
+    assert {r["runtime"] for r in cpu} == {"eager", "inductor", "export", "onnxruntime", "openvino"}
+    assert {r["status"] for r in rows if r["device"] == "cuda"} <= {"skipped", "ok"}
+    assert {r["status"] for r in cpu} <= {"ok", "unsupported", "mismatch"}  # a converter's refusal is a finding
+    converted = [r for r in cpu if r["runtime"] in ("export", "onnxruntime", "openvino") and r["status"] == "ok"]
+    assert converted and all(float(r["parity_top1_agree"]) >= 99 and float(r["export_s"]) > 0 for r in converted)
+    report = (ROOT / "reports/deploy-cpu/report.md").read_text()
+    assert "## Runtimes" in report and "The fastest runtime that keeps eager's answers, per model" in report

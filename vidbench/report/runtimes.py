@@ -36,6 +36,13 @@ def _num(fmt: str):
     return lambda v: "-" if v is None or pd.isna(v) else format(v, fmt)
 
 
+def _rss(value) -> str:
+    """Resident memory added; under half a MiB (the baseline's own noise, either sign) reads '< 1'."""
+    if value is None or pd.isna(value):
+        return "-"
+    return "< 1" if abs(value) < 0.5 else f"{value:.0f}"
+
+
 COLUMNS = [Column("variant", "model"), Column("runtime", "runtime"), Column("status", "status"),
            Column("throughput_clips_s", "throughput (clips/s)", _num(".1f")),
            Column("latency_ms_p50", "latency p50 (ms)", _num(".2f")),
@@ -43,7 +50,7 @@ COLUMNS = [Column("variant", "model"), Column("runtime", "runtime"), Column("sta
            Column("parity_top1_agree", "parity: top-1 agree (%)", _num(".1f")),
            Column("parity_max_abs", "parity: max |Δ logit|", _num(".1e")),
            Column("export", "export (s)", _num(".1f")), Column("artifact_mb", "artifact (MiB)", _num(".1f")),
-           Column("infer_rss_mb", "RSS (MiB)", _num(".0f")), Column("reason", "reason")]
+           Column("infer_rss_mb", "RSS added (MiB)", _rss), Column("reason", "reason")]
 PICK_COLUMNS = [Column("variant", "model"), Column("setting", "setting"), Column("fastest", "fastest runtime keeping parity"),
                 Column("throughput_clips_s", "throughput (clips/s)", _num(".1f")),
                 Column("speedup_text", "speed-up over eager [95% interval]"),
