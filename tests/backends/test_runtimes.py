@@ -140,7 +140,8 @@ def test_parity_below_the_floor_is_a_mismatch(monkeypatch):
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ({"runtimes": ["openvino"], "precisions": ["bf16"]}, "runs fp32 here, not bf16"),
+    ({"runtimes": ["openvino"], "precisions": ["fp16"]}, "runs fp32, bf16 here, not fp16"),
+    ({"runtimes": ["onnxruntime"], "precisions": ["bf16"]}, "runs fp32 here, not bf16"),
     ({"runtimes": ["export"], "metrics": ["train_throughput"]}, "train_throughput is eager PyTorch's"),
     ({"runtimes": ["onnxruntime"], "batch_sizes": ["auto"]}, "give the onnxruntime runtime a batch size"),
     ({"runtimes": ["openvino"], "compile": [True]}, "applies to eager PyTorch"),
@@ -214,3 +215,21 @@ def test_a_compiled_models_cpu_memory_is_its_resident_memory_not_a_tensor_count(
     result = execute(make_spec("c3d_tiny", runtime="inductor", compile=True, metrics=("memory",), batch_size=1))
     assert result.status == "ok", result.error
     assert "peak_mem_mb" not in result.metrics and result.metrics["infer_rss_mb"] > 0
+
+
+@pytest.mark.skipif(importlib.util.find_spec("openvino") is None, reason="no openvino")
+def test_openvino_runs_bf16_only_where_the_cpu_has_it_and_checks_it_against_eager_in_bf16(monkeypatch):
+    import openvino as ov
+
+    spec = make_spec("c3d_tiny", runtime="openvino", precision="bf16", metrics=("latency",), batch_size=2)
+    backend = backend_for(spec)
+    if "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+        assert backend.unavailable(spec) is None
+        converted = backend.prepare(create_model("c3d_tiny", num_classes=4), spec)
+        assert str(converted.handle.get_property("INFERENCE_PRECISION_HINT")) == "<Type: 'bfloat16'>"
+        assert converted.figures["parity_max_abs"] < 0.05  # bf16 against eager under bf16 autocast
+    fp32 = make_spec("c3d_tiny", runtime="openvino", metrics=("latency",), batch_size=2)
+    assert str(backend.prepare(create_model("c3d_tiny", num_classes=4), fp32).handle.get_property(
+        "INFERENCE_PRECISION_HINT")) == "<Type: 'float32'>"  # explicit: OpenVINO's CPU default may be bf16
+    monkeypatch.setattr(ov.Core, "get_property", lambda self, device, key: ["FP32", "INT8"])
+    assert backend.unavailable(spec) == "this CPU has no bf16 for OpenVINO (OPTIMIZATION_CAPABILITIES lacks BF16)"

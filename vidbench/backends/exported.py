@@ -171,8 +171,17 @@ class ExportedBackend(Backend):
         return converted
 
     def reference(self, model, spec) -> Callable[[Any], Any]:
-        """What the converted model must reproduce: eager PyTorch (in eval mode) on the same clips."""
-        return model
+        """What the converted model must reproduce: eager PyTorch (in eval mode) on the same clips, in the
+        run's precision (autocast; fp32 is eager as it is), as reduced-precision kernels should."""
+        import torch
+
+        from vidbench.measure.precision import autocast
+
+        def eager(clips):
+            with autocast(torch.device(spec.device), spec.precision):
+                return model(clips)
+
+        return eager
 
     def forward(self, prepared: Converted, clips, spec) -> Callable[[], Any]:
         native = prepared.native(clips)

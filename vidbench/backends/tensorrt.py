@@ -35,16 +35,3 @@ class TensorRtBackend(ExportedBackend):
                                           enabled_precisions=dtypes[spec.precision])
         torch_tensorrt.save(compiled, str(folder / "model.ep"), inputs=[example])
         return Converted(compiled, lambda clips: clips, lambda out: out.float(), compiled)
-
-    def reference(self, model, spec):
-        """Eager in the run's precision: what TensorRT's reduced-precision kernels should reproduce."""
-        import torch
-
-        from vidbench.measure.precision import autocast
-
-        def eager(clips):
-            with autocast(torch.device(spec.device), spec.precision):
-                return model(clips)
-
-        return eager
-
