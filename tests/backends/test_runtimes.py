@@ -179,8 +179,9 @@ def test_a_runtime_whose_package_is_missing_is_skipped_with_the_install_hint(mon
     (planned,) = plan_runs([spec], {})
     assert planned.action == "run" and planned.reason == \
         "the openvino runtime needs openvino, which is not installed: install vidbench[deploy]"
-    assert BACKENDS["tensorrt"].unavailable() in (None, "the tensorrt runtime needs torch_tensorrt, which is not "
-                                                        "installed: pip install torch-tensorrt (GPU only)")
+    monkeypatch.setattr(exported.importlib.util, "find_spec", lambda name: None)
+    assert BACKENDS["tensorrt"].unavailable() == \
+        "the tensorrt runtime needs torch_tensorrt, which is not installed: pip install torch-tensorrt (GPU only)"
 
 
 def test_an_inductor_compile_error_is_the_compilers_refusal_not_a_failure(monkeypatch):
@@ -233,3 +234,13 @@ def test_openvino_runs_bf16_only_where_the_cpu_has_it_and_checks_it_against_eage
         "INFERENCE_PRECISION_HINT")) == "<Type: 'float32'>"  # explicit: OpenVINO's CPU default may be bf16
     monkeypatch.setattr(ov.Core, "get_property", lambda self, device, key: ["FP32", "INT8"])
     assert backend.unavailable(spec) == "this CPU has no bf16 for OpenVINO (OPTIMIZATION_CAPABILITIES lacks BF16)"
+
+
+def test_the_inductor_runtime_checks_parity_with_the_uncompiled_model(monkeypatch):
+    result = execute(make_spec("c3d_tiny", runtime="inductor", compile=True, metrics=("latency",), batch_size=3))
+    m = result.metrics
+    assert result.status == "ok", result.error
+    assert m["parity_top1_agree"] == 100.0 and m["parity_max_abs"] < 1e-4 and m["compile_s"] > 0
+    monkeypatch.setattr(exported, "parity", lambda ref, cand: {"parity_max_abs": 3.0, "parity_top1_agree": 50.0})
+    off = execute(make_spec("c3d_tiny", runtime="inductor", compile=True, metrics=("latency",), batch_size=3))
+    assert off.status == "mismatch"

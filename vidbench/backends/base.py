@@ -42,6 +42,11 @@ class Backend(ABC):
         missing), or None: its runs are `skipped` with the reason, as runs on an absent device are."""
         return None
 
+    def parity(self, prepared: Any, spec: "RunSpec") -> dict[str, float]:
+        """Parity figures measured after the first call (a compiled model against itself uncompiled); a
+        converting backend measures them while preparing instead."""
+        return {}
+
     def load(self) -> None:
         """Import what the backend runs on (before a run's memory baseline): nothing beyond torch here."""
 

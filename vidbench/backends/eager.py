@@ -28,6 +28,26 @@ class EagerBackend(Backend):
         compiler = type(error).__module__.startswith(("torch._dynamo", "torch._inductor"))
         return RuntimeUnsupported(one_line(error)) if spec.compile and compiler else None
 
+    def parity(self, prepared, spec) -> dict[str, float]:
+        """Under the inductor runtime, the compiled model against the same module run eagerly (in the run's
+        precision), on seeded clips in whole batches of the run's size (no new shape to compile for)."""
+        if not spec.compile:
+            return {}
+        import torch
+
+        from vidbench.backends.exported import check_parity, parity_clips
+        from vidbench.measure.precision import autocast
+
+        device = torch.device(spec.device)
+
+        def run(module):
+            def call(clips):
+                with torch.no_grad(), autocast(device, spec.precision):
+                    return module(clips)
+            return call
+
+        return check_parity(run(prepared._orig_mod), run(prepared), parity_clips(spec), spec)
+
     def forward(self, prepared, clips, spec) -> Callable[[], Any]:
         import torch
 

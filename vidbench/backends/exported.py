@@ -89,6 +89,26 @@ class ParityCheck:
         return parity(torch.cat(self.references).numpy(), torch.cat(self.candidates).numpy())
 
 
+def parity_clips(spec):
+    """Seeded clips on the run's device: at least PARITY_CLIPS, a whole number of the run's batches (and
+    at least TRACE_BATCH), so a compiled model sees no new batch shape."""
+    import torch
+
+    batch = int(spec.batch_size)
+    n = max(-(-PARITY_CLIPS // batch) * batch, TRACE_BATCH)
+    g = torch.Generator().manual_seed(spec.seed)
+    return torch.randn(n, 3, spec.clip_length, *spec.resolution, generator=g).to(spec.device)
+
+
+def check_parity(reference, candidate, clips, spec) -> dict[str, float]:
+    """Parity of `candidate` with `reference` over `clips`, in batches of the run's size."""
+    check = ParityCheck(reference, candidate)
+    step = int(spec.batch_size)
+    for start in range(0, len(clips), step):
+        check(clips[start:start + step])
+    return check.figures()
+
+
 class ExportedBackend(Backend):
     """A runtime that runs a converted model. Subclasses name their packages, devices and precisions and
     implement `convert`."""
@@ -148,9 +168,7 @@ class ExportedBackend(Backend):
         import torch
 
         model = model.to(torch.device(spec.device)).eval()
-        g = torch.Generator().manual_seed(spec.seed)
-        clips = torch.randn(max(PARITY_CLIPS, TRACE_BATCH), 3, spec.clip_length, *spec.resolution, generator=g)
-        clips = clips.to(spec.device)
+        clips = parity_clips(spec)
         folder = Path(tempfile.mkdtemp(prefix=f"vidbench-{self.name}-"))
         started = time.perf_counter()
         try:
@@ -163,11 +181,7 @@ class ExportedBackend(Backend):
         size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / MIB
         shutil.rmtree(folder, ignore_errors=True)
         converted.figures.update(export_s=export_s, artifact_mb=size)
-        check = ParityCheck(self.reference(model, spec), converted)
-        step = int(spec.batch_size)
-        for start in range(0, PARITY_CLIPS, step):
-            check(clips[start:start + step])
-        converted.figures.update(check.figures())
+        converted.figures.update(check_parity(self.reference(model, spec), converted, clips, spec))
         return converted
 
     def reference(self, model, spec) -> Callable[[Any], Any]:
@@ -184,8 +198,15 @@ class ExportedBackend(Backend):
         return eager
 
     def forward(self, prepared: Converted, clips, spec) -> Callable[[], Any]:
+        import torch
+
         native = prepared.native(clips)
-        return lambda: prepared.call(native)
+
+        def forward():
+            with torch.no_grad():  # a torch-based runtime's fallback ops record no autograd graph
+                return prepared.call(native)
+
+        return forward
 
     def train_step(self, model, optimizer, spec):
         raise RuntimeUnsupported(f"training under the {self.name} runtime is not measured")

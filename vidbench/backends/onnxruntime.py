@@ -1,6 +1,8 @@
 """ONNX Runtime: the model exported with `torch.onnx.export(dynamo=True)` (a dynamic batch), run by an
 `InferenceSession` with the run's thread count: the CPU execution provider, or CUDA's where the installed
-onnxruntime has it (inputs and outputs then stay on the GPU through an IO binding, as eager's do)."""
+onnxruntime has it. On CUDA the input is bound where the tensor already is (an IO binding), the provider
+computes on PyTorch's current stream (so it reads the input after PyTorch wrote it, and the timing's
+synchronisation covers it), and the logits are copied back into a CUDA tensor."""
 
 from __future__ import annotations
 
@@ -38,13 +40,16 @@ class OnnxRuntimeBackend(ExportedBackend):
         options.intra_op_num_threads = torch.get_num_threads()
         options.inter_op_num_threads = 1
         cuda = spec.device.startswith("cuda")
-        providers = [("CUDAExecutionProvider", {"device_id": torch.device(spec.device).index or 0})] if cuda \
+        providers = [("CUDAExecutionProvider", {
+            "device_id": torch.device(spec.device).index or 0,
+            "user_compute_stream": str(torch.cuda.current_stream(spec.device).cuda_stream)})] if cuda \
             else ["CPUExecutionProvider"]
         session = ort.InferenceSession(str(path), options, providers=providers)
         name = session.get_inputs()[0].name
         if cuda:
-            return Converted(_cuda_call(session, name), lambda clips: clips.contiguous(), _ort_value_to_torch,
-                             session)
+            device = torch.device(spec.device)
+            return Converted(_cuda_call(session, name), lambda clips: clips.contiguous(),
+                             lambda value: torch.from_numpy(value.numpy()).to(device), session)
         return Converted(lambda array: session.run(None, {name: array})[0], numpy_input, tensor_output, session)
 
 
@@ -62,9 +67,3 @@ def _cuda_call(session, name):
         return binding.get_outputs()[0]
 
     return call
-
-
-def _ort_value_to_torch(value):
-    import torch
-
-    return torch.from_numpy(value.numpy())

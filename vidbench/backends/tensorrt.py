@@ -10,7 +10,7 @@ from pathlib import Path
 
 from vidbench.backends.exported import Converted, ExportedBackend
 
-MAX_BATCH = 64  # the engines' largest batch beyond the run's own (one video's views, validation batches)
+MAX_BATCH = 64  # the engines' largest batch at least; more when the run's batch, views or validation batch is
 
 
 class TensorRtBackend(ExportedBackend):
@@ -28,7 +28,8 @@ class TensorRtBackend(ExportedBackend):
         dtypes = {"fp32": {torch.float32}, "fp16": {torch.float32, torch.float16},
                   "bf16": {torch.float32, torch.bfloat16}}
         shape = tuple(example.shape[1:])
-        top = max(MAX_BATCH, int(spec.batch_size))
+        views = int(spec.dataset_args.get("test_clips", 1)) * int(spec.dataset_args.get("test_crops", 1))
+        top = max(MAX_BATCH, int(spec.batch_size), views, int(spec.train.get("batch_size", 1)))
         spec_input = torch_tensorrt.Input(min_shape=(1, *shape), opt_shape=(int(spec.batch_size), *shape),
                                           max_shape=(top, *shape), dtype=torch.float32)
         compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=[spec_input],

@@ -26,9 +26,12 @@ NOTE = ("The same model and setting under each runtime, timed by the same harnes
         "validation clips of an accuracy run, else seeded clips); a run whose top-1 agrees on fewer clips than "
         "the floor is a mismatch. Export: conversion and compilation, apart from the timings (Inductor: its "
         "first call). RSS: the process's resident high-water over a few inference calls, measured alike for "
-        "every runtime. Unsupported: the converter's own reason.")
+        "every runtime (what a conversion leaves resident in the process counts too: a deployment loading the "
+        "artifact in a fresh process holds less). Unsupported: the converter's own reason. A runtime is "
+        "recommended only with its parity checked and kept.")
 # What tells two runs apart besides the runtime: one comparison per model and setting.
-SETTING = ("variant", "family", "dataset", "device", "resolution", "clip_length", "batch_size", "precision", "seed")
+SETTING = ("variant", "family", "dataset", "dataset_args", "device", "resolution", "clip_length", "frame_stride",
+           "batch_size", "precision", "seed")
 SHOWN = ("ok", "mismatch", "unsupported")
 
 
@@ -119,21 +122,23 @@ def runtime_view(frame: pd.DataFrame) -> RuntimeView | None:
     table = runs.sort_values([*keys, "_order"], kind="stable").reset_index(drop=True)
     picks, speedups = [], {}
     for _, group in table.groupby(keys, dropna=False, sort=False):
-        kept = group[(group["status"] == "ok") & group["throughput_clips_s"].notna()]
+        checked = (group["runtime"] == "eager") | group["parity_top1_agree"].notna()
+        kept = group[(group["status"] == "ok") & group["throughput_clips_s"].notna() & checked]
         eagers = kept[kept["runtime"] == "eager"]
         eager = eagers.iloc[0] if len(eagers) else None
         for i, row in group.iterrows():
             speedups[i] = _speedup(row, eager)
         ranked = kept.sort_values("throughput_clips_s", ascending=False)
         best = ranked.iloc[0] if len(ranked) else None
-        lost = group[group["status"] != "ok"]
+        lost = group[(group["status"] != "ok") | ~checked]
         picks.append({"variant": group["variant"].iloc[0], "setting": group["setting"].iloc[0],
                       "fastest": best["runtime"] if best is not None else "none",
                       "throughput_clips_s": best["throughput_clips_s"] if best is not None else None,
                       "speedup_text": speedups[best.name][1] if best is not None else "-",
                       "margin": _margin(best, ranked.iloc[1] if len(ranked) > 1 else None) if best is not None
                       else "-",
-                      "not_kept": ", ".join(f"{r} ({s})" for r, s in zip(lost["runtime"], lost["status"])) or "-"})
+                      "not_kept": ", ".join(f"{r} ({s if s != 'ok' else 'parity not checked'})"
+                                            for r, s in zip(lost["runtime"], lost["status"])) or "-"})
     table["speedup"] = [speedups[i][0] for i in table.index]
     table["speedup_text"] = [speedups[i][1] for i in table.index]
     return RuntimeView(table.drop(columns="_order"), pd.DataFrame(picks))

@@ -305,6 +305,7 @@ class Measurement:
         self.detail["first_call_s"] = first
         if self.spec.compile:
             self.metrics["compile_s"] = first
+        self.metrics.update(self.backend.parity(model, self.spec))
         if "memory" in self.wanted:
             self.inference_memory(model, forward, clips, rss_before)
         if self.wanted & {"latency", "throughput", "energy"}:
@@ -328,11 +329,11 @@ class Measurement:
         figure a runtime whose buffers PyTorch cannot see has."""
         resident = [*module_tensors(model)] if isinstance(model, torch.nn.Module) else []
         peak = self.backend.peak_memory(forward, self.spec, [*resident, clips])
-        if peak is not None:
+        if peak is not None:  # the allocator's reserved peak belongs to that probe only
             self.metrics["peak_mem_mb"] = peak / MIB
-        reserved = self.ops.reserved_peak_mb()
-        if reserved is not None:
-            self.metrics["peak_mem_reserved_mb"] = reserved
+            reserved = self.ops.reserved_peak_mb()
+            if reserved is not None:
+                self.metrics["peak_mem_reserved_mb"] = reserved
         if not self.ops.has_allocator_peak:
             peak = rss_high_water_mib(lambda: [forward() for _ in range(RSS_CALLS)])
             if peak is None or rss_before is None:
@@ -404,6 +405,8 @@ class Measurement:
         curve = [{"epoch": r.epoch, "loss": r.loss, "seconds": r.seconds, "pflops": 2 * per_clip * r.clips / 1e15,
                   "top1": r.top1} for r in history]
         self.detail["curve"] = curve
+        if not self.backend.trains:  # the curve's evaluations ran in eager; the final top-1 through the runtime
+            self.detail["curve_evaluated_in"] = "eager"
         evaluated = [r for r in history if r.top1 is not None]
         if evaluated:
             best = max(evaluated, key=lambda r: r.top1)
