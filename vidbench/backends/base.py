@@ -79,6 +79,8 @@ class Backend(ABC):
         """Peak bytes held while `fn` runs, the `resident` tensors (weights, inputs, optimizer state)
         included; None where the backend's memory is invisible to PyTorch."""
 
-    @abstractmethod
     def sync(self, spec: "RunSpec") -> None:
-        """Wait until the device has finished the work queued so far."""
+        """Wait until the device has finished the work queued so far (the device's own synchronisation)."""
+        from vidbench.devices import device_ops
+
+        device_ops(spec.device).synchronize()

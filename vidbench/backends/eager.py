@@ -23,8 +23,9 @@ class EagerBackend(Backend):
         return torch.compile(model)
 
     def compile_refusal(self, error, spec):
-        """Under the inductor runtime, an error raised by TorchDynamo or Inductor while compiling the first
-        call is the compiler's refusal of the model (as a converter's is for the exported runtimes)."""
+        """Under the inductor runtime, an error raised by TorchDynamo or Inductor (while compiling the first
+        call or recompiling a later one) is the compiler's refusal of the model, as a converter's is for the
+        exported runtimes."""
         compiler = type(error).__module__.startswith(("torch._dynamo", "torch._inductor"))
         return RuntimeUnsupported(one_line(error)) if spec.compile and compiler else None
 
@@ -33,33 +34,14 @@ class EagerBackend(Backend):
         precision), on seeded clips in whole batches of the run's size (no new shape to compile for)."""
         if not spec.compile:
             return {}
-        import torch
-
         from vidbench.backends.exported import check_parity, parity_clips
-        from vidbench.measure.precision import autocast
 
-        device = torch.device(spec.device)
-
-        def run(module):
-            def call(clips):
-                with torch.no_grad(), autocast(device, spec.precision):
-                    return module(clips)
-            return call
-
-        return check_parity(run(prepared._orig_mod), run(prepared), parity_clips(spec), spec)
+        return check_parity(eager_call(prepared._orig_mod, spec), eager_call(prepared, spec), parity_clips(spec),
+                            spec)
 
     def forward(self, prepared, clips, spec) -> Callable[[], Any]:
-        import torch
-
-        from vidbench.measure.precision import autocast
-
-        device = torch.device(spec.device)
-
-        def forward():
-            with torch.no_grad(), autocast(device, spec.precision):
-                return prepared(clips)
-
-        return forward
+        call = eager_call(prepared, spec)
+        return lambda: call(clips)
 
     def train_step(self, model, optimizer, spec):
         import torch
@@ -79,10 +61,21 @@ class EagerBackend(Backend):
             return None
         return peak_memory_bytes(fn, spec.device, resident)
 
-    def sync(self, spec) -> None:
-        from vidbench.devices import device_ops
 
-        device_ops(spec.device).synchronize()
+def eager_call(module, spec) -> Callable[[Any], Any]:
+    """`module` called as a run's inference calls it: no autograd, autocast in the run's precision (fp32:
+    the module as it is)."""
+    import torch
+
+    from vidbench.measure.precision import autocast
+
+    device = torch.device(spec.device)
+
+    def call(clips):
+        with torch.no_grad(), autocast(device, spec.precision):
+            return module(clips)
+
+    return call
 
 
 def to_channels_last(model) -> None:

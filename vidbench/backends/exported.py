@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from vidbench.backends.base import Backend, RuntimeUnsupported, one_line
-from vidbench.backends.eager import EagerBackend
+from vidbench.backends.eager import EagerBackend, eager_call
 
 MIB = 2**20
 PARITY_CLIPS = 8  # seeded clips compared with eager when the run does not validate on its own data
@@ -174,12 +174,12 @@ class ExportedBackend(Backend):
         try:
             converted = self.convert(model, clips[:TRACE_BATCH], folder, spec)
             converted(clips[:1])  # a runtime that builds lazily refuses here, still inside the conversion
+            export_s = time.perf_counter() - started
+            size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / MIB
         except Exception as e:  # the converter's or the runtime's refusal is the finding
-            shutil.rmtree(folder, ignore_errors=True)
             raise RuntimeUnsupported(one_line(e)) from None
-        export_s = time.perf_counter() - started
-        size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / MIB
-        shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
         converted.figures.update(export_s=export_s, artifact_mb=size)
         converted.figures.update(check_parity(self.reference(model, spec), converted, clips, spec))
         return converted
@@ -187,15 +187,7 @@ class ExportedBackend(Backend):
     def reference(self, model, spec) -> Callable[[Any], Any]:
         """What the converted model must reproduce: eager PyTorch (in eval mode) on the same clips, in the
         run's precision (autocast; fp32 is eager as it is), as reduced-precision kernels should."""
-        import torch
-
-        from vidbench.measure.precision import autocast
-
-        def eager(clips):
-            with autocast(torch.device(spec.device), spec.precision):
-                return model(clips)
-
-        return eager
+        return eager_call(model, spec)
 
     def forward(self, prepared: Converted, clips, spec) -> Callable[[], Any]:
         import torch
@@ -215,11 +207,6 @@ class ExportedBackend(Backend):
         """Tensors inside a runtime are invisible to PyTorch's counters: none (the process's RSS
         high-water is measured for every runtime alike)."""
         return None
-
-    def sync(self, spec) -> None:
-        from vidbench.devices import device_ops
-
-        device_ops(spec.device).synchronize()
 
 
 def numpy_input(clips):

@@ -26,7 +26,7 @@ from vidbench.report import runtimes as runtime_section
 from vidbench.report.published_join import BUDGET_COLUMNS, BUDGET_NOTE, BUDGET_TITLE, PublishedView, published_view
 from vidbench.report.published_join import NOTE as PUBLISHED_NOTE, RUN_COLUMNS as PUBLISHED_RUNS, SOURCE_COLUMNS
 from vidbench.report.published_join import TITLE as PUBLISHED_TITLE
-from vidbench.report.tables import Column, cells, markdown_columns
+from vidbench.report.tables import Column, cells, formatted, markdown_columns
 from vidbench.report.templating import templates
 
 FORMATS = ("html", "md")
@@ -50,7 +50,7 @@ def header(column: str) -> str:
 
 
 def _fixed(digits: int):
-    return lambda v: f"{v:.{digits}f}"
+    return formatted(f".{digits}f")
 
 
 def _signed(v: float) -> str:

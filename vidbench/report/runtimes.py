@@ -16,7 +16,7 @@ from vidbench.axes import RUNTIMES
 from vidbench.measure.uncertainty import samples_difference
 from vidbench.report.aggregate import run_interval
 from vidbench.report.plots import Plot, slug
-from vidbench.report.tables import Column
+from vidbench.report.tables import Column, formatted
 
 SECTION = "runtimes"
 TITLE = "Runtimes"
@@ -35,27 +35,22 @@ SETTING = ("variant", "family", "dataset", "dataset_args", "device", "resolution
 SHOWN = ("ok", "mismatch", "unsupported")
 
 
-def _num(fmt: str):
-    return lambda v: "-" if v is None or pd.isna(v) else format(v, fmt)
-
-
 def _rss(value) -> str:
     """Resident memory added; under half a MiB (the baseline's own noise, either sign) reads '< 1'."""
-    if value is None or pd.isna(value):
-        return "-"
     return "< 1" if abs(value) < 0.5 else f"{value:.0f}"
 
 
 COLUMNS = [Column("variant", "model"), Column("runtime", "runtime"), Column("status", "status"),
-           Column("throughput_clips_s", "throughput (clips/s)", _num(".1f")),
-           Column("latency_ms_p50", "latency p50 (ms)", _num(".2f")),
+           Column("throughput_clips_s", "throughput (clips/s)", formatted(".1f")),
+           Column("latency_ms_p50", "latency p50 (ms)", formatted(".2f")),
            Column("speedup_text", "speed-up over eager [95% interval]"),
-           Column("parity_top1_agree", "parity: top-1 agree (%)", _num(".1f")),
-           Column("parity_max_abs", "parity: max |Δ logit|", _num(".1e")),
-           Column("export", "export (s)", _num(".1f")), Column("artifact_mb", "artifact (MiB)", _num(".1f")),
+           Column("parity_top1_agree", "parity: top-1 agree (%)", formatted(".1f")),
+           Column("parity_max_abs", "parity: max |Δ logit|", formatted(".1e")),
+           Column("export", "export (s)", formatted(".1f")),
+           Column("artifact_mb", "artifact (MiB)", formatted(".1f")),
            Column("infer_rss_mb", "RSS added (MiB)", _rss), Column("reason", "reason")]
 PICK_COLUMNS = [Column("variant", "model"), Column("setting", "setting"), Column("fastest", "fastest runtime keeping parity"),
-                Column("throughput_clips_s", "throughput (clips/s)", _num(".1f")),
+                Column("throughput_clips_s", "throughput (clips/s)", formatted(".1f")),
                 Column("speedup_text", "speed-up over eager [95% interval]"),
                 Column("margin", "over the next fastest"), Column("not_kept", "runtimes that did not keep it")]
 

@@ -55,6 +55,11 @@ def _py(value: Any) -> Any:
 Formatter = Callable[[Any], str]
 
 
+def formatted(spec: str) -> Formatter:
+    """A cell formatter by format spec ('.1f', '.1e'); missing values never reach one (`cell`)."""
+    return lambda v: format(v, spec)
+
+
 @dataclass(frozen=True)
 class Column:
     key: str

@@ -68,18 +68,16 @@ def execute(spec: RunSpec, run_folder: str | Path | None = None) -> RunResult:
     try:
         metrics, detail = Measurement(spec, run_folder).run()
         status, error = _parity_status(spec, metrics)
-    except RuntimeUnsupported as e:  # the runtime cannot take the model: a finding, not a failure
-        status, error = "unsupported", str(e)
-        metrics, detail = {}, {"unsupported": str(e)}
     except Exception as e:  # the run's failure is its result; the sweep goes on
-        refusal = backend_for(spec).compile_refusal(e, spec)  # …unless it is a compiler refusing the model
-        if refusal is not None:
-            return RunResult(spec.run_id, "unsupported", str(refusal), {}, {"unsupported": str(refusal)}, env,
-                             round(time.perf_counter() - start, 3))
-        status = "oom" if is_out_of_memory(e) else "failed"
-        error = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}".rstrip(": ")
-        tail = traceback.format_exc().strip().splitlines()[-TRACEBACK_LINES:]
-        metrics, detail = {}, {"error_class": type(e).__name__, "traceback": tail}
+        refusal = e if isinstance(e, RuntimeUnsupported) else backend_for(spec).compile_refusal(e, spec)
+        if refusal is not None:  # the runtime (its converter or compiler) cannot take the model: a finding
+            status, error = "unsupported", str(refusal)
+            metrics, detail = {}, {"unsupported": error}
+        else:
+            status = "oom" if is_out_of_memory(e) else "failed"
+            error = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}".rstrip(": ")
+            tail = traceback.format_exc().strip().splitlines()[-TRACEBACK_LINES:]
+            metrics, detail = {}, {"error_class": type(e).__name__, "traceback": tail}
     return RunResult(spec.run_id, status, error, metrics, detail, env, round(time.perf_counter() - start, 3))
 
 
