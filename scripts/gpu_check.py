@@ -244,10 +244,10 @@ def independent_peak_bytes(model_name: str, num_classes: int, frames: int, size:
 
 
 def make_spec(model: str, precision: str, batch: int | str, args: argparse.Namespace, runtime: str = "eager"):
-    """The run a suite with these settings expands to: parsed and expanded by vidbench's own suite code, so
-    training and benchmark defaults are the ones a sweep gets."""
+    """The run a suite with these settings expands to: parsed, expanded and admitted by vidbench's own suite
+    code, so training and benchmark defaults are the ones a sweep gets and a refusal stops before the GPU."""
+    from vidbench.admission import admit_suite
     from vidbench.models import model_info
-    from vidbench.suite.expand import expand_suite
     from vidbench.suite.schema import parse_suite
 
     info = model_info(model)
@@ -259,7 +259,7 @@ def make_spec(model: str, precision: str, batch: int | str, args: argparse.Names
         "metrics": ["params", "flops", "memory", "latency", "throughput"],
         "benchmark": {"warmup": args.warmup, "repeats": args.repeats, "auto_batch_max": args.auto_batch_max},
     }, source="gpu_check")
-    (spec,) = expand_suite(suite)
+    (spec,) = admit_suite(suite)
     return spec
 
 

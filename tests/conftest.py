@@ -50,6 +50,16 @@ def isolated_registries(monkeypatch):
     yield
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """Benchmarks time a quiet process: with --benchmark-only (or --benchmark-enable) the tests run in this
+    one process, whatever the addopts' `-n` says (pytest-xdist would run them two at a time, and
+    pytest-benchmark turns itself off under xdist). Runs before xdist's own hook reads the option."""
+    wants_benchmarks = config.getoption("benchmark_only", False) or config.getoption("benchmark_enable", False)
+    if wants_benchmarks and config.pluginmanager.hasplugin("xdist"):
+        config.option.numprocesses = 0
+
+
 def pytest_configure(config):
     # addopts carry --benchmark-disable (the default run times each benchmark once); asking for
     # --benchmark-only from the repository root means asking for benchmarks: enable them, since

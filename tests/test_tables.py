@@ -14,13 +14,13 @@ from vidbench.metrics import COLUMNS, COMPARED_COLUMNS, MEASURE_NAMES, changed_b
 from vidbench.report.compare import compare_folders
 from vidbench.store import STORE_NAME
 from vidbench.store.record import EXTRA_METRIC_COLUMNS, METRIC_COLUMNS, RESULT_COLUMNS
-from vidbench.suite.expand import expand_suite
+from vidbench.admission import admit_suite
 from vidbench.suite.schema import Suite, parse_suite
 from vidbench.suite.spec import RunSpec
 
 
 def expand(**kw) -> list[RunSpec]:
-    return expand_suite(parse_suite({"name": "t", "models": ["tsn_tiny"], **kw}))
+    return admit_suite(parse_suite({"name": "t", "models": ["tsn_tiny"], **kw}))
 
 
 # -- the axis table --------------------------------------------------------------------------------
@@ -30,6 +30,27 @@ def test_every_axis_is_a_suite_key_a_spec_field_a_store_column_and_an_exclude_ke
         assert axis.suite_key in Suite.model_fields, axis.name
         assert axis.name in spec_fields and axis.name in RESULT_COLUMNS and axis.name in EXCLUDE_KEYS
         assert header(axis.name) == axis.header
+
+
+def test_runspec_writes_out_one_typed_field_per_axis_in_the_tables_order():
+    """RunSpec's fields are written out (an IDE finds `spec.runtime`); this holds them to the axis table, so an
+    axis added without its field (or a field without its axis) fails here."""
+    import dataclasses
+    import typing
+
+    from pydantic import TypeAdapter
+
+    names = [f.name for f in dataclasses.fields(RunSpec)]
+    entry = ["model", "model_args", "dataset", "dataset_args", "metrics", "train", "benchmark"]
+    assert names == [*entry, *(a.name for a in AXES), "family", "arch", "suite_dir"]
+    hints = typing.get_type_hints(RunSpec)
+    by_name = {f.name: f for f in dataclasses.fields(RunSpec)}
+    for axis in AXES:
+        expected = axis.to_spec(axis.default[0]) if axis.left_out_at is ALWAYS else axis.left_out_at
+        assert by_name[axis.name].default == expected, axis.name
+        for value in (*axis.default, expected):  # the field's type takes the axis' values as RunSpec holds them
+            spec_value = axis.to_spec(value)
+            assert TypeAdapter(hints[axis.name]).validate_python(spec_value, strict=True) == spec_value, axis.name
 
 
 def test_the_schema_takes_each_axis_default_and_validates_its_values():

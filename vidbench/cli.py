@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from vidbench.errors import UsageError, VidbenchError, require_folder
+from vidbench.models.families import FAMILIES as MODEL_FAMILIES  # declared once; imports no torch
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Benchmark and ablate video understanding models.")
@@ -58,7 +59,6 @@ SHORT_HEADERS = {"params": "params", "gmacs": "GMACs", "peak_mem_mb": "peak MiB"
                  "throughput_clips_s": "clips/s", "train_throughput_clips_s": "train clips/s", "top1": "top-1 %",
                  "data_throughput_clips_s": "data clips/s", "energy_j_per_clip": "J/clip"}
 REPORT_FORMATS = ("html", "md")  # vidbench.report.render.FORMATS, without importing matplotlib to check
-MODEL_FAMILIES = ("cnn", "cnn_rnn", "transformer")  # vidbench.models.FAMILIES, without importing torch to check
 
 
 class TableFormat(str, Enum):
@@ -294,7 +294,7 @@ def _print_finished(prepared) -> None:
 @cli_errors
 def models(
     pattern: Optional[str] = typer.Argument(None, help="Glob on model names, e.g. 'r*_18'."),
-    family: Optional[str] = typer.Option(None, "--family", help="cnn, cnn_rnn or transformer."),
+    family: Optional[str] = typer.Option(None, "--family", help=f"{', '.join(MODEL_FAMILIES[:-1])} or {MODEL_FAMILIES[-1]}."),
     fmt: TableFormat = typer.Option(TableFormat.table, "--format", help="table, json or csv."),
     as_json: bool = typer.Option(False, "--json", help="JSON with every field (as --format json)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Count every model again; read and write no cache."),

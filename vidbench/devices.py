@@ -1,11 +1,12 @@
 """What differs between devices, in one place: synchronisation, device-side timing, memory peaks,
 library warm-up, availability and identity. Every `cuda` or `mps` branch of vidbench lives here;
 backends, timing, memory, training and loading code ask the device's `DeviceOps` instead of testing
-its type. A base layer: it imports torch and measure's two leaf tables (peaks, precision) only.
+its type. A base layer: it imports torch and the GPU peak table (`vidbench/peaks.py`, pure data) only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import platform
 import subprocess
@@ -14,10 +15,18 @@ from typing import Any, Callable
 
 import torch
 
-from vidbench.measure.peaks import blended_peak_tflops
-from vidbench.measure.precision import autocast
+from vidbench.peaks import blended_peak_tflops
 
 MIB = 2**20
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def autocast(device: torch.device, precision: str):
+    """Context manager running the forward pass in the run's precision (fp32: nothing to do)."""
+    dtype = PRECISIONS[precision]
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
 
 
 @functools.lru_cache(maxsize=1)
@@ -49,9 +58,20 @@ class DeviceOps:
     has_allocator_peak = False  # the allocator counts its own peak (else: the live-tensor tracker, and RSS)
     has_peak_tflops = False  # a table of dense peaks exists, for achieved TFLOP/s and MFU
     pin_memory = False  # loaders pin host memory for faster copies to the device
+    energy_counter: str | None = "rapl"  # the counters `measure.energy` reads here (None: none)
 
     def __init__(self, device: torch.device):
         self.device = device
+
+    @property
+    def kind(self) -> str:
+        """The device's type ('cpu', 'cuda', 'mps'), for messages."""
+        return self.device.type
+
+    @property
+    def index(self) -> int:
+        """The device's ordinal (0 when the spec names none)."""
+        return self.device.index or 0
 
     @classmethod
     def unavailable(cls, device: torch.device) -> str | None:
@@ -101,6 +121,7 @@ class CudaOps(DeviceOps):
     has_allocator_peak = True
     has_peak_tflops = True
     pin_memory = True
+    energy_counter = "nvml"
 
     @classmethod
     def unavailable(cls, device: torch.device) -> str | None:
@@ -159,6 +180,7 @@ class MpsOps(DeviceOps):
     """An Apple GPU: kernels run asynchronously too, so timing synchronises; MPS events time on the device."""
 
     has_event_timer = True
+    energy_counter = None
 
     @classmethod
     def unavailable(cls, device: torch.device) -> str | None:
@@ -195,3 +217,22 @@ def _ops_for(device: torch.device) -> DeviceOps:
 def device_ops(device: str | torch.device) -> DeviceOps:
     """The operations of `device` ('cpu', 'cuda:1', a torch.device)."""
     return _ops_for(torch.device(device))
+
+
+def is_cuda(device: str | torch.device) -> bool:
+    """Whether `device` ('cuda', 'cuda:1', a torch.device) is an NVIDIA GPU: what Ray counts as a GPU and what
+    ONNX Runtime's CUDA provider serves."""
+    return str(device).partition(":")[0] == "cuda"
+
+
+def wide_float_dtype(device: torch.device) -> torch.dtype:
+    """The widest float `device` computes in: float64, except on MPS, which has none. Plain attribute tests
+    (no cache), so TorchDynamo and torch.export trace through it."""
+    return torch.float32 if device.type == "mps" else torch.float64
+
+
+def cuda_device_names() -> list[str] | None:
+    """The names of this machine's CUDA devices (for the environment), or None without CUDA."""
+    if not torch.cuda.is_available():
+        return None
+    return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]

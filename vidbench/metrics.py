@@ -171,6 +171,42 @@ EXTRA_COLUMNS = tuple(c.name for c in COLUMNS if not c.contract)
 COMPARED_COLUMNS = tuple(c.name for c in COLUMNS if c.better is not None)
 HIGHER_IS_BETTER = frozenset(c.name for c in COLUMNS if c.better == "higher")
 LOWER_IS_BETTER = frozenset(c.name for c in COLUMNS if c.better == "lower")
+
+
+def register_measure(measure: Measure, columns: tuple[Column, ...]) -> None:
+    """Add a metric and the columns it fills (a plugin's or a test's scenario): opt-in (asked by name only, so
+    suites that list no metrics keep their run ids) and outside the contract. The tables are rebuilt, so a
+    reader that looks them up here at use (`metrics.COLUMNS`, not an import-time copy) sees the new names."""
+    global MEASURES, MEASURE_NAMES, OPT_IN, TIMED_MEASURES, COLUMNS, EXTRA_COLUMNS, COMPARED_COLUMNS
+    global HIGHER_IS_BETTER, LOWER_IS_BETTER
+    taken = set(MEASURE_NAMES) | set(COLUMNS_BY_NAME)
+    clash = [n for n in (measure.name, *(c.name for c in columns)) if n in taken]
+    if clash or any(c.measure != measure.name or c.contract for c in columns):
+        raise ValueError(f"register_measure({measure.name!r}): names taken {clash} or columns not its own "
+                         "non-contract ones")
+    MEASURES, COLUMNS = (*MEASURES, measure), (*COLUMNS, *columns)
+    MEASURE_NAMES, OPT_IN = (*MEASURE_NAMES, measure.name), (*OPT_IN, measure.name)
+    TIMED_MEASURES = TIMED_MEASURES | ({measure.name} if measure.timed else set())
+    COLUMNS_BY_NAME.update({c.name: c for c in columns})  # in place: importers of the dict see them too
+    EXTRA_COLUMNS = (*EXTRA_COLUMNS, *(c.name for c in columns))
+    COMPARED_COLUMNS = (*COMPARED_COLUMNS, *(c.name for c in columns if c.better is not None))
+    HIGHER_IS_BETTER = HIGHER_IS_BETTER | {c.name for c in columns if c.better == "higher"}
+    LOWER_IS_BETTER = LOWER_IS_BETTER | {c.name for c in columns if c.better == "lower"}
+
+
+def column(name: str) -> Column:
+    """The declared column of a figure a scenario stores: a name that is not declared fails loudly here,
+    not as a figure the store silently lacks."""
+    try:
+        return COLUMNS_BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not a declared column (vidbench.metrics.COLUMNS)") from None
+
+
+def quantile_columns(measure: str, samples: str) -> tuple[Column, ...]:
+    """The figures of `measure` that are a percentile of `samples` (per-call times, not rates made from them),
+    in table order: latency p50, p90, p99 of the inference loop."""
+    return tuple(c for c in COLUMNS if c.measure == measure and c.samples == samples and not c.inverse)
 # What a run records besides its figures (not compared: it measures the run, not the model).
 DURATION_HEADER = "duration (s)"
 

@@ -16,7 +16,7 @@ ort = pytest.importorskip("onnxruntime")
 
 def test_the_session_uses_the_runs_thread_count():
     spec = make_spec("tsn_tiny", runtime="onnxruntime", metrics=("latency",), batch_size=2)
-    converted = backend_for(spec).prepare(create_model("tsn_tiny", num_classes=4), spec)
+    converted = backend_for(spec).prepare(create_model("tsn_tiny", num_classes=4), spec).model
     assert converted.handle.get_session_options().intra_op_num_threads == torch.get_num_threads()
     assert converted.handle.get_providers() == ["CPUExecutionProvider"]
 

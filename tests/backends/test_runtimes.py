@@ -16,8 +16,10 @@ import pytest
 import torch
 
 import vidbench.backends.exported as exported
+import vidbench.backends.parity as parity
 from tests.conftest import make_spec
 from vidbench.backends import BACKENDS, backend_for
+from vidbench.admission import admit_suite
 from vidbench.errors import SuiteError
 from vidbench.models import create_model, register_model
 from vidbench.run.runner import execute
@@ -48,7 +50,7 @@ def test_a_run_through_the_runtime_keeps_eagers_answers(runtime):
 def test_the_converted_model_is_the_model_at_any_batch(runtime):
     spec = make_spec("tsn_tiny", runtime=runtime, metrics=("latency",), batch_size=1)
     model = create_model("tsn_tiny", num_classes=4).eval()
-    converted = backend_for(spec).prepare(model, spec)
+    converted = backend_for(spec).prepare(model, spec).model
     for batch in (1, 5):
         clips = torch.randn(batch, 3, 4, 16, 16)
         with torch.no_grad():
@@ -88,7 +90,7 @@ def test_parity_check_compares_every_clip_it_answers_for():
     eager = lambda clips: clips.sum(dim=(2, 3, 4))  # noqa: E731
     shifted = exported.Converted(lambda x: x.sum(dim=(2, 3, 4)) + torch.tensor([0.0, 5.0]), lambda c: c,
                                  lambda out: out)
-    check = exported.ParityCheck(eager, shifted)
+    check = parity.ParityCheck(eager, shifted)
     clips = torch.zeros(3, 2, 1, 1, 1)
     clips[:, 0] = 1.0  # eager says class 0 for every clip; the shifted runtime says class 1
     assert torch.equal(check(clips), shifted(clips))
@@ -101,7 +103,7 @@ def test_parity_counts_agreeing_clips():
 
     ref = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
     cand = np.array([[0.9, 0.1], [0.2, 0.8], [0.1, 0.9], [0.0, 1.0]])
-    got = exported.parity(ref, cand)
+    got = parity.parity(ref, cand)
     assert got == {"parity_max_abs": pytest.approx(0.9), "parity_top1_agree": 75.0}
 
 
@@ -129,7 +131,7 @@ def test_a_model_the_converter_cannot_take_is_unsupported_not_failed(isolated_re
 
 
 def test_parity_below_the_floor_is_a_mismatch(monkeypatch):
-    monkeypatch.setattr(exported, "parity", lambda ref, cand: {"parity_max_abs": 3.0, "parity_top1_agree": 50.0})
+    monkeypatch.setattr(parity, "parity", lambda ref, cand: {"parity_max_abs": 3.0, "parity_top1_agree": 50.0})
     spec = make_spec("c3d_tiny", runtime="onnxruntime", metrics=("latency",), batch_size=2,
                      benchmark={"warmup": 1, "repeats": 3, "parity_floor": 99.0})
     result = execute(spec)
@@ -153,7 +155,7 @@ def test_parity_below_the_floor_is_a_mismatch(monkeypatch):
 def test_what_a_runtime_does_not_serve_is_refused_before_any_run(change, message):
     suite = {"name": "t", "models": ["c3d_tiny"], "metrics": ["latency"], **change}
     with pytest.raises(SuiteError, match=message):
-        expand_suite(parse_suite(suite))
+        admit_suite(parse_suite(suite))
 
 
 def test_an_unknown_runtime_is_a_suite_error():
@@ -227,10 +229,10 @@ def test_openvino_runs_bf16_only_where_the_cpu_has_it_and_checks_it_against_eage
     if "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
         assert backend.unavailable(spec) is None
         converted = backend.prepare(create_model("c3d_tiny", num_classes=4), spec)
-        assert str(converted.handle.get_property("INFERENCE_PRECISION_HINT")) == "<Type: 'bfloat16'>"
+        assert str(converted.model.handle.get_property("INFERENCE_PRECISION_HINT")) == "<Type: 'bfloat16'>"
         assert converted.figures["parity_max_abs"] < 0.05  # bf16 against eager under bf16 autocast
     fp32 = make_spec("c3d_tiny", runtime="openvino", metrics=("latency",), batch_size=2)
-    assert str(backend.prepare(create_model("c3d_tiny", num_classes=4), fp32).handle.get_property(
+    assert str(backend.prepare(create_model("c3d_tiny", num_classes=4), fp32).model.handle.get_property(
         "INFERENCE_PRECISION_HINT")) == "<Type: 'float32'>"  # explicit: OpenVINO's CPU default may be bf16
     monkeypatch.setattr(ov.Core, "get_property", lambda self, device, key: ["FP32", "INT8"])
     assert backend.unavailable(spec) == "this CPU has no bf16 for OpenVINO (OPTIMIZATION_CAPABILITIES lacks BF16)"
@@ -241,6 +243,6 @@ def test_the_inductor_runtime_checks_parity_with_the_uncompiled_model(monkeypatc
     m = result.metrics
     assert result.status == "ok", result.error
     assert m["parity_top1_agree"] == 100.0 and m["parity_max_abs"] < 1e-4 and m["compile_s"] > 0
-    monkeypatch.setattr(exported, "parity", lambda ref, cand: {"parity_max_abs": 3.0, "parity_top1_agree": 50.0})
+    monkeypatch.setattr(parity, "parity", lambda ref, cand: {"parity_max_abs": 3.0, "parity_top1_agree": 50.0})
     off = execute(make_spec("c3d_tiny", runtime="inductor", compile=True, metrics=("latency",), batch_size=3))
     assert off.status == "mismatch"

@@ -8,6 +8,7 @@ import torch
 from typer.testing import CliRunner
 
 import vidbench.backends as backends
+from vidbench.admission import admit_suite
 from vidbench import devices
 from vidbench.backends import EagerBackend, backend_for
 from vidbench.cli import app
@@ -16,7 +17,6 @@ from vidbench.measure.memory import module_tensors, peak_memory_bytes
 from vidbench.measure.timing import measure_calls
 from vidbench.measure.training import make_optimizer
 from vidbench.models import create_model
-from vidbench.suite.expand import expand_suite
 from vidbench.suite.schema import parse_suite
 
 
@@ -25,9 +25,10 @@ def test_eager_forward_is_the_models_own_output_without_gradients(spec_factory):
     backend = backend_for(spec)
     assert isinstance(backend, EagerBackend)
     torch.manual_seed(0)
-    model = backend.prepare(create_model("c3d_tiny", num_classes=4), spec).eval()
+    prepared = backend.prepare(create_model("c3d_tiny", num_classes=4), spec).eval()
+    model = prepared.model
     clips = torch.randn(2, 3, 4, 16, 16)
-    out = backend.forward(model, clips, spec)()
+    out = prepared.forward(clips)()
     assert not out.requires_grad
     with torch.no_grad():
         assert torch.equal(out, model(clips))
@@ -36,7 +37,7 @@ def test_eager_forward_is_the_models_own_output_without_gradients(spec_factory):
 def test_eager_train_step_updates_the_weights_and_its_memory_probe_counts_them(spec_factory):
     spec = spec_factory("c3d_tiny")
     backend = backend_for(spec)
-    model = backend.prepare(create_model("c3d_tiny", num_classes=4), spec).train()
+    model = backend.prepare(create_model("c3d_tiny", num_classes=4), spec).model.train()
     optimizer = make_optimizer(model.parameters(), spec.train)
     step = backend.train_step(model, optimizer, spec)
     clips, labels = torch.randn(2, 3, 4, 16, 16), torch.tensor([0, 1])
@@ -53,7 +54,7 @@ def test_eager_train_step_updates_the_weights_and_its_memory_probe_counts_them(s
 
 def test_eager_prepare_puts_3d_weights_in_channels_last(spec_factory):
     spec = spec_factory("c3d_tiny", channels_last=True)
-    model = backend_for(spec).prepare(create_model("c3d_tiny", num_classes=4), spec)
+    model = backend_for(spec).prepare(create_model("c3d_tiny", num_classes=4), spec).model
     conv = next(p for p in model.parameters() if p.dim() == 5)
     assert conv.is_contiguous(memory_format=torch.channels_last_3d) and not conv.is_contiguous()
 
@@ -117,8 +118,8 @@ def test_a_combination_the_backend_cannot_serve_is_refused_at_expansion(monkeypa
     monkeypatch.setitem(backends.BACKENDS, "eager", NoHalfPrecision())
     suite = {"name": "t", "models": ["tsn_tiny"], "precisions": ["fp32", "fp16"], "metrics": ["params"]}
     with pytest.raises(SuiteError, match=r"model 'tsn_tiny' on cpu: fp16 is not supported by this backend"):
-        expand_suite(parse_suite(suite))
-    assert len(expand_suite(parse_suite({**suite, "exclude": [{"precision": "fp16"}]}))) == 1
+        admit_suite(parse_suite(suite))
+    assert len(admit_suite(parse_suite({**suite, "exclude": [{"precision": "fp16"}]}))) == 1
     path = tmp_path / "suite.yaml"
     path.write_text("name: t\nmodels: [tsn_tiny]\nprecisions: [fp16]\nmetrics: [params]\n")
     result = CliRunner().invoke(app, ["run", str(path), "--output", str(tmp_path / "out")])

@@ -59,25 +59,42 @@ def bench_enabled(pytestconfig) -> bool:
     return benchmarks_enabled(pytestconfig)
 
 
-_FIGURES: list[tuple[str, dict]] = []
+FIGURES_KEY = "vidbench_figures"
 
 
 @pytest.fixture
 def figures(request):
     """figures(benchmark=None, **values): record a test's figures (printed in the session summary, and
-    stored in the benchmark's extra_info when a benchmark fixture is given)."""
+    stored in the benchmark's extra_info when a benchmark fixture is given). They travel as the test's
+    user properties, so the summary has them when pytest-xdist ran the test in another process."""
 
     def record(benchmark=None, **values):
-        values = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in values.items()}
-        _FIGURES.append((request.node.nodeid.split("::", 1)[-1], values))
+        values = {k: (round(float(v), 4) if isinstance(v, float) else v) for k, v in values.items()}
+        # plain JSON values (numpy scalars made Python ones): pytest-xdist sends them between processes
+        values = json.loads(json.dumps(values, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
+        request.node.user_properties.append((FIGURES_KEY, values))
         if benchmark is not None:
             benchmark.extra_info.update(values)
 
     return record
 
 
+def recorded_figures(terminalreporter) -> list[tuple[str, dict]]:
+    """Every test's recorded figures, from the reports of its call phase (whatever its outcome)."""
+    out = []
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) != "call":
+                continue
+            for key, values in getattr(report, "user_properties", ()):
+                if key == FIGURES_KEY:
+                    out.append((report.nodeid.split("::", 1)[-1], values))
+    return sorted(out, key=lambda item: item[0])
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if not _FIGURES:
+    figures = recorded_figures(terminalreporter)
+    if not figures:
         return
     tr = terminalreporter
     tr.section("vidbench benchmark figures")
@@ -85,5 +102,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                   f"{len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()} | "
                   f"torch {torch.__version__}, {torch.get_num_threads()} intra-op thread(s) | "
                   f"benchmarks {'enabled' if benchmarks_enabled(config) else 'disabled (one pass each)'}")
-    for name, values in _FIGURES:
+    for name, values in figures:
         tr.write_line(f"{name}: {json.dumps(values, default=str)}")

@@ -4,7 +4,11 @@
   flagged with p < 0.01; a 2% one under `--threshold 5` is not.
 - A/A: the same speed measurement twice, compared: nothing flagged.
 Both need a quiet machine: with benchmarks enabled (`pytest tests/benchmarks --benchmark-only`) every
-answer is asserted; in the default run only the 20% slowdown is, and the rest is recorded.
+answer is asserted, the 20% read within 10-30%. The default run records them and asserts only that the 20%
+slowdown is flagged as a regression (p < 0.01) and reads between 5% and 200%: on a loaded machine the
+busy-wait's share grows with the other tenants' (32.1% and 60.2% were read on loaded 2-core machines,
+issue 32), so only the direction and a wide band hold there (margins: a quarter of the injected 20%
+below, over three times the highest reading above).
 """
 
 from __future__ import annotations
@@ -74,7 +78,8 @@ def test_injected_slowdowns_and_an_aa_rerun(benchmark, figures, bench_enabled, s
             small_change_pct=small["change_pct"], small_p=small["p_value"], aa_change_pct=again["change_pct"],
             aa_p=again["p_value"])
     benchmark.pedantic(compare_folders, args=(tmp_path / "a", tmp_path / "b"), rounds=3 if bench_enabled else 1)
-    assert slow["regression"] and slow["p_value"] < 0.01 and 10 < slow["change_pct"] < 30
+    low, high = (10, 30) if bench_enabled else (5, 200)
+    assert slow["regression"] and slow["p_value"] < 0.01 and low < slow["change_pct"] < high, slow.to_dict()
     if not bench_enabled:
         pytest.skip(f"2% slowdown {small['change_pct']:+.1f}% (p={small['p_value']:.2g}) and A/A "
                     f"{again['change_pct']:+.1f}% recorded; asserted only with benchmarks enabled (a quiet machine)")

@@ -22,6 +22,9 @@ CPU, the loader ~2 ms more: planar RGB copied straight into the clip array, one 
 two in-place passes to normalise into the batch tensor, no collate copy). Scaling (wall clock, workers
 against no workers) is asserted only when benchmarks are enabled and there are at least 2 cores;
 recorded always.
+
+Both tests are `heavy` (writing the videos and the interleaved rounds take ~17 s): they run with benchmarks
+enabled or `-m slow`; the default run's fast tests of the same loader are in tests/data.
 """
 
 from __future__ import annotations
@@ -128,6 +131,7 @@ def col(rows: list[dict], key: str) -> list[float]:
     return [r[key] for r in rows]
 
 
+@pytest.mark.heavy
 def test_video_folder_loader_keeps_up_with_bare_pyav(benchmark, figures, bench_enabled, pipeline, video_split):
     bare, zero = pipeline["bare"], pipeline["loader0"]
     ratios = [lo["cpu"] / b["cpu"] for lo, b in zip(zero, bare)]
@@ -149,6 +153,7 @@ def test_video_folder_loader_keeps_up_with_bare_pyav(benchmark, figures, bench_e
         pytest.xfail(f"below the {TARGET_RATIO}x target in a short run (asserted with --benchmark-only): {message}")
 
 
+@pytest.mark.heavy
 def test_video_folder_loader_scales_with_workers(benchmark, figures, bench_enabled, pipeline, video_split):
     workers = pipeline["workers"]
     scaling = [n["wall"] / z["wall"] for n, z in zip(pipeline["loaderN"], pipeline["loader0"])]

@@ -31,6 +31,11 @@ ROWS = 10_000
 STORE_TARGET_S = 1.0
 RENDER_RUNS = 1_000
 RENDER_TARGET_S = 30.0
+# The default run's bound: write + read within this many times SQLite's own floor (executemany + fetchall of
+# the same rows, same run). Seen: 2.4x on a 2.5x slower AVX2 machine (2.76 s vs 1.17 s, issue 32), 1.6-1.8x
+# here (0.72-0.81 s vs 0.46 s): the bound keeps a margin of over 2x, and still fails a store that went back
+# to a transaction per row (2.9-3.2 s here, 6-7x the floor).
+FLOOR_BOUND = 5.0
 
 METRICS = ("params", "flops", "memory", "latency", "throughput")
 
@@ -137,11 +142,13 @@ def test_store_writes_and_reads_10k_rows_in_under_a_second(benchmark, figures, b
     message = (f"{ROWS} rows: write_many {fig(many, 'cpu'):.2f} s + rows() {fig(reads, 'cpu'):.2f} s CPU "
                f"(one write per row: {fig(per_row, 'cpu'):.2f} s; rows(parse=('spec',)): "
                f"{fig(light_reads, 'cpu'):.2f} s; SQLite floor {fig(inserts):.2f} s + {fig(fetches):.2f} s)")
-    # The default run measures one round on whatever else the machine is doing: it fails only at twice the
-    # target and reports a miss between; --benchmark-only (3 rounds) asserts the target itself.
-    assert total_cpu < (1 if bench_enabled else 2) * STORE_TARGET_S, message
-    if total_cpu >= STORE_TARGET_S:
-        pytest.xfail(f"one round on a busy machine: {message}")
+    if bench_enabled:  # --benchmark-only (3 rounds, a quiet machine) asserts the target itself
+        assert total_cpu < STORE_TARGET_S, message
+        return
+    # The default run measures one round on whatever else the machine is doing and on whatever CPU it has:
+    # no absolute time, but vidbench against SQLite's own floor measured in the same run on the same rows.
+    floor = fig(inserts) + fig(fetches)
+    assert total_cpu < FLOOR_BOUND * floor, f"{message}: over {FLOOR_BOUND:g}x SQLite's floor"
 
 
 # -- reports -----------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import os
 import re
 from pathlib import Path
 
+import pytest
 import torch
 import yaml
 from torchvision.models import get_weight
@@ -25,6 +26,8 @@ def readme_suite() -> dict:
     return yaml.safe_load(block)
 
 
+@pytest.mark.slow  # ~18 s (a full-size r3d_18 probed through the CLI): the folder dataset, the torch cache's
+# checkpoints and linear probes are each covered by fast tests (tests/data, tests/models, tests/measure)
 def test_the_readme_backbone_suite_runs_on_written_videos(ucf_tree, tmp_path, monkeypatch):
     suite = readme_suite()
     assert suite["models"][0] == {"name": "r3d_18", "args": {"weights": "KINETICS400_V1"}}

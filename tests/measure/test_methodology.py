@@ -7,9 +7,11 @@ import torch
 
 from tests.conftest import make_spec
 from vidbench.measure.flops import model_cost, profile_model
-from vidbench.measure.peaks import blended_peak_tflops, peak_tflops
+from vidbench.peaks import blended_peak_tflops, peak_tflops
 from vidbench.models import create_model, register_model
+from vidbench.devices import device_ops
 from vidbench.run.runner import Measurement, execute, to_channels_last
+from vidbench.scenarios import RunContext
 
 
 def test_profile_breaks_the_forward_down_by_module_and_lists_zero_counted_ops():
@@ -129,11 +131,12 @@ def test_mfu_of_forward_and_training_step_uses_each_ones_blended_peak(monkeypatc
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda device: "NVIDIA H200")
     monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
     assert torch.backends.cuda.matmul.allow_tf32 is False  # PyTorch's default (a property monkeypatch can't undo)
-    m = Measurement.__new__(Measurement)  # only what _achieved reads
+    m = RunContext.__new__(RunContext)  # only what `achieved` reads
     m.profile = FlopProfile(params=1, macs=40 * 10**9, train_macs=120 * 10**9, conv_share=1.0, train_conv_share=0.5)
     m.device, m.spec, m.metrics, m.detail = torch.device("cuda"), types.SimpleNamespace(precision="fp32"), {}, {}
-    m._achieved(1000.0, train=False)
-    m._achieved(100.0, train=True)
+    m.ops = device_ops(m.device)
+    m.achieved(1000.0, train=False)
+    m.achieved(100.0, train=True)
     assert m.metrics["tflops_achieved"] == pytest.approx(80.0)  # 2 × 40 GMACs × 1000 clips/s
     assert m.metrics["mfu"] == pytest.approx(80.0 / 494.7)
     assert m.metrics["train_tflops_achieved"] == pytest.approx(24.0)

@@ -8,6 +8,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from tests.conftest import make_spec
+from vidbench.admission import admit_suite
 from vidbench.data import create_dataset
 from vidbench.errors import SuiteError
 from vidbench.measure.flops import profile_model
@@ -16,6 +17,7 @@ from vidbench.measure.training import make_optimizer, train_epochs
 from vidbench.models import create_model, list_models, model_info
 from vidbench.models.stages import in_stage, model_stages
 from vidbench.run.runner import execute
+from vidbench.admission import admit_suite
 from vidbench.suite import expand_suite, parse_suite
 
 TRAIN = {"epochs": 2, "optimizer": "adamw", "lr": 1e-2, "weight_decay": 0.0, "momentum": 0.9, "batch_size": 4}
@@ -26,7 +28,7 @@ def test_every_model_declares_stages_that_partition_its_backbone(name):
     info = model_info(name)
     with torch.device("meta"):
         model = create_model(name, num_classes=10)
-    stages = model_stages(info.arch, model)
+    stages = model_stages(name, model)
     assert len(stages) >= 1 and all(stages)
     for param, _ in model.named_parameters():
         owners = sum(in_stage(param, stage) for stage in stages)
@@ -61,7 +63,7 @@ def test_a_linear_probe_trains_the_head_only_and_keeps_the_rest_in_eval_mode():
 
 def test_partial_freezes_the_first_stages_and_their_batch_norm():
     model = create_model("tsm_tiny", num_classes=4)
-    stages = model_stages("tsm", model)
+    stages = model_stages("tsm_tiny", model)
     plan = transfer_plan(model, "tsm_tiny", {**TRAIN, "protocol": "partial", "freeze": 2})
     for name, p in model.named_parameters():
         assert p.requires_grad == (not any(in_stage(name, s) for s in stages[:2])), name
@@ -72,7 +74,7 @@ def test_partial_freezes_the_first_stages_and_their_batch_norm():
 
 def test_layer_decay_scales_each_stage_by_its_depth():
     model = create_model("timesformer_tiny", num_classes=4)
-    stages = model_stages("timesformer", model)  # embedding, block 0, block 1
+    stages = model_stages("timesformer_tiny", model)  # embedding, block 0, block 1
     plan = transfer_plan(model, "timesformer_tiny", {**TRAIN, "layer_decay": 0.5})
     lr_of = {id(p): g["lr"] for g in plan.param_groups for p in g["params"]}
     named = dict(model.named_parameters())
@@ -127,7 +129,7 @@ def test_the_accuracy_curve_best_top1_and_training_cost(tmp_path):
 def test_a_protocol_the_model_cannot_take_is_refused_before_any_run(train, message):
     suite = {"name": "t", "models": ["c3d_tiny"], "metrics": ["accuracy"], "train": train}
     with pytest.raises(SuiteError, match=message) as info:
-        expand_suite(parse_suite(suite))
+        admit_suite(parse_suite(suite))
     assert "c3d_tiny" in str(info.value)
     with pytest.raises(SuiteError, match="train.protocol"):
         parse_suite({**suite, "train": {"protocol": "adapter"}})

@@ -19,6 +19,7 @@ from vidbench.models.published import (
     NO_PUBLISHED,
     OWN_RESULTS,
     SSV2,
+    TORCHVISION_RESULTS,
     TORCHVISION_WEIGHTS,
     Published,
     full_size_models,
@@ -48,6 +49,13 @@ def test_torchvision_values_are_its_metadata(model, weights):
     assert result.crops == 1  # VideoClassification: one resize, one centre crop
     assert f"frame_rate={docs['frame_rate']}" in result.note
     assert result == torchvision_published(weights)
+
+
+def test_the_written_out_torchvision_rows_are_its_weight_sets_metadata_in_order():
+    """The table is read without torchvision (a report, `vidbench models`): it must say what the metadata says."""
+    assert set(TORCHVISION_RESULTS) == set(TORCHVISION_WEIGHTS)
+    for model, weights in TORCHVISION_WEIGHTS.items():
+        assert TORCHVISION_RESULTS[model] == tuple(torchvision_published(w) for w in weights)
 
 
 # What torchvision 0.29's sources state (models/video/*.py `_docs` and transforms), written out: a parsing

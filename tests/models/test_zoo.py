@@ -19,6 +19,9 @@ NUM_CLASSES = 5
 # Above this, a forward and backward at batch 2 takes many seconds on one CPU core: such models (whose
 # limits force a large clip, e.g. a fixed 16x224x224) train only under `pytest -m slow`.
 HEAVY_GMACS = 10.0
+# Above this many parameters a model is full-size: its training step runs for real only under `-m slow`
+# (building and initialising it alone takes seconds), the default run checks it on the meta device.
+FULL_SIZE_PARAMS = 5_000_000
 
 
 def _round_up(value: int, multiple: int) -> int:
@@ -100,28 +103,32 @@ def run_in_fork(fn, *args, timeout_s: float = 600) -> None:
         pytest.fail(message, pytrace=False)
 
 
-def train_step_check(name: str, shapes: list[tuple[int, int, int]]) -> None:
+def train_step_check(name: str, shapes: list[tuple[int, int, int]], device: str = "cpu") -> None:
     """Build the model once; for each (T, H, W): a training forward and backward at batch 2, then an
-    inference forward at batch 1."""
+    inference forward at batch 1. On the meta device the shapes, the dtypes and which parameters the loss
+    reaches are checked (no values: nothing is computed); on the CPU the values are finite too."""
     torch.manual_seed(0)
-    model = create_model(name, num_classes=NUM_CLASSES)
+    with torch.device(device):
+        model = create_model(name, num_classes=NUM_CLASSES)
     assert isinstance(model, torch.nn.Module)
     params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     assert params
+    real = device != "meta"
     for t, h, w in shapes:
         model.train()
         model.zero_grad(set_to_none=True)
-        logits = model(torch.randn(2, 3, t, h, w))
+        logits = model(torch.randn(2, 3, t, h, w, device=device))
         assert logits.shape == (2, NUM_CLASSES), (t, h, w)
         assert logits.dtype == torch.float32
-        assert torch.isfinite(logits).all(), (t, h, w)
-        torch.nn.functional.cross_entropy(logits, torch.tensor([0, NUM_CLASSES - 1])).backward()
+        assert not real or torch.isfinite(logits).all(), (t, h, w)
+        torch.nn.functional.cross_entropy(logits, torch.tensor([0, NUM_CLASSES - 1], device=device)).backward()
         no_grad = [n for n, p in params if p.grad is None]
         assert not no_grad, f"{(t, h, w)}: parameters that the loss does not reach: {no_grad[:5]}"
-        assert all(torch.isfinite(p.grad).all() for _, p in params), (t, h, w)
+        assert all(p.grad.shape == p.shape for _, p in params), (t, h, w)
+        assert not real or all(torch.isfinite(p.grad).all() for _, p in params), (t, h, w)
         model.eval()
         with torch.no_grad():
-            assert model(torch.randn(1, 3, t, h, w)).shape == (1, NUM_CLASSES), (t, h, w)
+            assert model(torch.randn(1, 3, t, h, w, device=device)).shape == (1, NUM_CLASSES), (t, h, w)
 
 
 def check_shapes(name: str) -> list[tuple[int, int, int]]:
@@ -139,9 +146,19 @@ def is_heavy(name: str, shapes) -> tuple[bool, str]:
     return gmacs > HEAVY_GMACS, f"{gmacs:.1f} GMACs per clip at {shapes[0]}"
 
 
+def is_full_size(name: str) -> bool:
+    """A model above the tiny presets' size: trained for real only by the slow suite; the default run
+    checks its training step on the meta device (shapes and gradients, in well under a second)."""
+    with torch.device("meta"):
+        return sum(p.numel() for p in create_model(name, num_classes=NUM_CLASSES).parameters()) > FULL_SIZE_PARAMS
+
+
 @pytest.mark.parametrize("name", ALL_MODELS)
 def test_builds_and_trains_on_small_clips(name):
     shapes = check_shapes(name)
+    if is_full_size(name):
+        train_step_check(name, shapes, device="meta")
+        return
     heavy, cost = is_heavy(name, shapes)
     if heavy:
         pytest.skip(f"{cost}, the smallest its limits allow: trained by the slow suite (-m slow)")
@@ -150,10 +167,10 @@ def test_builds_and_trains_on_small_clips(name):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ALL_MODELS)
-def test_heavy_models_build_and_train(name):
+def test_full_size_and_heavy_models_build_and_train(name):
     shapes = check_shapes(name)
     heavy, cost = is_heavy(name, shapes)
-    if not heavy:
+    if not heavy and not is_full_size(name):
         pytest.skip(f"{cost}: trained by the default run")
     run_in_fork(train_step_check, name, shapes)
 

@@ -7,9 +7,10 @@ import pytest
 
 from tests.report.full_size import write_full_size
 from tests.report.synthetic import write_store
+from vidbench.report.analysed import display_frame
 from vidbench.report.frame import load_run_folder
 from vidbench.report.layout import held_fixed, held_fixed_text, run_columns
-from vidbench.report.render import display_frame, render_reports
+from vidbench.report.render import render_reports
 
 
 @pytest.fixture(scope="module")

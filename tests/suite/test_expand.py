@@ -1,4 +1,5 @@
-"""Grid expansion: the product of the axes, minus `exclude`, checked against the registries."""
+"""Grid expansion (the product of the axes, minus `exclude`) and the admission every run of a suite passes
+(`vidbench.admission.admit_suite`: what `vidbench run` runs). `expand()` below expands and admits."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import math
 
 import pytest
 
+from vidbench.admission import admit, admit_suite
 from vidbench.errors import SuiteError
 from vidbench.models import list_models
 from vidbench.suite.expand import expand_suite
@@ -15,7 +17,7 @@ from vidbench.suite.spec import RunSpec
 
 
 def expand(**kw) -> list[RunSpec]:
-    return expand_suite(parse_suite({"name": "t", "models": ["tsn_tiny"], **kw}))
+    return admit_suite(parse_suite({"name": "t", "models": ["tsn_tiny"], **kw}))
 
 
 def expand_error(**kw) -> str:
@@ -296,3 +298,50 @@ def test_a_missing_weights_file_names_the_model_the_key_and_the_value():
     message = expand_error(models=[{"name": "c3d_tiny", "args": {"weights": "/no/such/checkpoint.pt"}}],
                            metrics=["params"])
     assert "'c3d_tiny'" in message and "weights" in message and "/no/such/checkpoint.pt" in message
+
+
+# -- expansion apart from admission ---------------------------------------------------------------------
+def test_expansion_alone_multiplies_and_admission_refuses():
+    suite = parse_suite({"name": "t", "models": ["timesformer_tiny"], "resolutions": [32, 36]})
+    specs = expand_suite(suite)  # no limits checked: both resolutions are combinations of the grid
+    assert [s.resolution for s in specs] == [(32, 32), (36, 36)]
+    assert admit(specs[0]) is None
+    refusal = admit(specs[1])
+    assert refusal and "'timesformer_tiny'" in refusal and "36" in refusal and "exclude" in refusal
+    with pytest.raises(SuiteError, match="36") as info:
+        admit_suite(suite)
+    assert str(info.value) == refusal
+
+
+def test_admission_refuses_a_hand_made_spec_without_a_suite():
+    from tests.conftest import make_spec
+
+    assert admit(make_spec()) is None
+    assert "clip_length 2" in admit(make_spec("c3d_tiny", clip_length=2, resolution=(32, 32)))
+    assert admit(make_spec(runtime="export", batch_size="auto")).startswith("model 'tsn_tiny' on cpu: ")
+    missing = admit(make_spec("c3d_tiny", model_args={"weights": "/no/such/checkpoint.pt"}, resolution=(32, 32)))
+    assert "'c3d_tiny'" in missing and "/no/such/checkpoint.pt" in missing
+
+
+def test_expansion_imports_no_backend_and_nothing_of_run():
+    import ast
+    from pathlib import Path
+
+    import vidbench.suite
+
+    for path in Path(vidbench.suite.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                assert not name.startswith(("vidbench.backends", "vidbench.run", "vidbench.admission")), (
+                    f"{path.name} imports {name}")
+
+
+def test_published_views_a_dataset_cannot_take_are_refused_at_admission():
+    kw = dict(models=[{"name": "x3d_m", "input": "default", "test_views": "published"}],
+              datasets=["synthetic-motion"], metrics=["params"])
+    (spec,) = expand_suite(parse_suite({"name": "t", **kw}))  # expansion sets the views as data
+    assert {"test_clips", "test_crops"} <= set(spec.dataset_args)
+    assert expand_error(**kw) == ("model 'x3d_m': test_views: published needs test_clips and test_crops, "
+                                  "which dataset 'synthetic-motion' does not take")

@@ -8,15 +8,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from vidbench.backends.cold import compile_cold
+from vidbench.backends.base import Shapes
 from vidbench.backends.exported import Converted, ExportedBackend
+from vidbench.backends.registry import register_backend
 
 
+@register_backend
 class ExportBackend(ExportedBackend):
     name = "export"
     loads = ("torch._inductor", "torch.export")
     devices = ("cpu", "cuda")
 
-    def convert(self, model, example, folder: Path, spec) -> Converted:
+    def convert(self, model, example, folder: Path, spec, shapes: Shapes) -> Converted:
         import torch
         from torch.export import Dim
 
@@ -29,8 +32,9 @@ class ExportBackend(ExportedBackend):
     def peak_memory(self, fn, spec, resident) -> int | None:
         """On CUDA the package allocates through PyTorch's caching allocator, whose peak counts it; on the
         CPU its buffers are invisible to PyTorch (None: the resident memory is measured instead)."""
-        if not spec.device.startswith("cuda"):
-            return None
+        from vidbench.devices import device_ops
         from vidbench.measure.memory import peak_memory_bytes
 
+        if not device_ops(spec.device).has_allocator_peak:
+            return None
         return peak_memory_bytes(fn, spec.device, resident)

@@ -1,15 +1,17 @@
 """The backend seam: what the runner needs from an execution backend, and nothing about how it is done.
 
 The runner orchestrates a run (which measurements, in which order, on freshly seeded models); a backend
-turns a built eager model into something that runs: `prepare` converts it (compiles, exports),
-`forward` gives the timed inference call, `train_step` one optimisation step, `peak_memory` the memory
-probe and `sync` the device synchronisation that bounds every timed interval. `unsupported` refuses a
-combination at expansion, before any run, with a one-line reason.
+turns a built eager model into a `Prepared` one: the call for a batch (`forward`), the figures preparing it
+measured (export time, artifact, parity), the eager reference it must reproduce, and the synchronisation
+that bounds every timed interval. `train_step` gives one optimisation step and `peak_memory` the memory
+probe. `unsupported` refuses a combination at admission, before any run, with a one-line reason. A backend
+is told the shapes it must serve (`Shapes`) rather than reading dataset or train keys.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 if TYPE_CHECKING:
@@ -28,6 +30,53 @@ def one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}"[:500]
 
 
+@dataclass(frozen=True)
+class Shapes:
+    """The batches a prepared model must serve: `batch`, the run's (what a runtime tunes for), up to
+    `largest` (one video's views, a validation batch)."""
+
+    batch: int
+    largest: int
+
+    @classmethod
+    def of(cls, spec: "RunSpec") -> "Shapes":
+        """The run's batch alone (1 while `batch_sizes: auto` searches it)."""
+        batch = spec.batch_size if isinstance(spec.batch_size, int) else 1
+        return cls(batch, batch)
+
+
+@dataclass(eq=False)
+class Prepared:
+    """A model as its backend runs it, with everything the runner needs from it: the call for a batch, the
+    figures measured while preparing, the eager reference it must reproduce (None: it is eager), and the
+    synchronisation that bounds its timings."""
+
+    backend: "Backend"
+    spec: "RunSpec"
+    model: Any  # the module, compiled module or converted model the backend calls
+    shapes: Shapes
+    figures: dict[str, float] = field(default_factory=dict)
+    reference: Callable[[Any], Any] | None = None
+
+    def forward(self, clips: "torch.Tensor") -> Callable[[], Any]:
+        """One inference batch of `clips`, in the run's precision (timed as it is)."""
+        return self.backend.forward(self.model, clips, self.spec)
+
+    def after_first_call(self, seconds: float) -> dict[str, float]:
+        """Figures known once the first call ran (`seconds` long): a compiler's time and parity."""
+        return self.backend.after_first_call(self, seconds)
+
+    def peak_memory(self, fn: Callable[[], object], resident: Iterable["torch.Tensor"]) -> int | None:
+        return self.backend.peak_memory(fn, self.spec, resident)
+
+    def sync(self) -> None:
+        self.backend.sync(self.spec)
+
+    def eval(self) -> "Prepared":
+        self.model.eval()
+        return self
+
+
 class Backend(ABC):
     name: str
     trains = True  # False: training runs in `trainer` (eager PyTorch) and only inference here
@@ -42,9 +91,9 @@ class Backend(ABC):
         missing), or None: its runs are `skipped` with the reason, as runs on an absent device are."""
         return None
 
-    def parity(self, prepared: Any, spec: "RunSpec") -> dict[str, float]:
-        """Parity figures measured after the first call (a compiled model against itself uncompiled); a
-        converting backend measures them while preparing instead."""
+    def after_first_call(self, prepared: Prepared, seconds: float) -> dict[str, float]:
+        """Figures measured once the first call (`seconds`) ran: a compiler's time and its parity with the
+        uncompiled module; a converting backend measures its figures while preparing instead."""
         return {}
 
     def load(self) -> None:
@@ -61,12 +110,14 @@ class Backend(ABC):
         return None
 
     @abstractmethod
-    def prepare(self, model: "torch.nn.Module", spec: "RunSpec") -> Any:
-        """The model as this backend runs it (on the spec's device, in its memory format)."""
+    def prepare(self, model: "torch.nn.Module", spec: "RunSpec", shapes: Shapes | None = None) -> Prepared:
+        """The model as this backend runs it (on the spec's device, in its memory format), serving `shapes`
+        (the run's batch alone when not given)."""
 
     @abstractmethod
-    def forward(self, prepared: Any, clips: "torch.Tensor", spec: "RunSpec") -> Callable[[], Any]:
-        """A call running one inference batch of `clips` in the spec's precision (timed as it is)."""
+    def forward(self, model: Any, clips: "torch.Tensor", spec: "RunSpec") -> Callable[[], Any]:
+        """A call running one inference batch of `clips` through `model` (a `Prepared.model`) in the spec's
+        precision (timed as it is)."""
 
     @abstractmethod
     def train_step(self, model: "torch.nn.Module", optimizer: "torch.optim.Optimizer",

@@ -22,34 +22,21 @@ from abc import abstractmethod
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from vidbench.backends.base import Backend, RuntimeUnsupported, one_line
-from vidbench.backends.eager import EagerBackend, eager_call
+from vidbench.backends.base import Backend, Prepared, RuntimeUnsupported, Shapes, one_line
+from vidbench.backends.eager import EagerBackend
+from vidbench.backends.parity import TRACE_BATCH, check_parity, eager_call, parity_clips
 
 MIB = 2**20
-PARITY_CLIPS = 8  # seeded clips compared with eager when the run does not validate on its own data
-EAGER = EagerBackend()
-TRACE_BATCH = 2  # torch.export specialises a batch of 1 to a constant: trace with 2, keep the batch dynamic
-
-
-def parity(reference, candidate) -> dict[str, float]:
-    """How far the candidate's logits are from the reference's on the same clips: the largest absolute
-    difference, and the percentage of clips whose top-1 class agrees."""
-    import numpy as np
-
-    reference, candidate = np.asarray(reference, dtype=np.float64), np.asarray(candidate, dtype=np.float64)
-    agree = (reference.argmax(axis=1) == candidate.argmax(axis=1)).mean() * 100
-    return {"parity_max_abs": float(np.abs(reference - candidate).max()), "parity_top1_agree": float(agree)}
+EAGER = EagerBackend()  # trains an accuracy run's model, which is then converted and validated here
 
 
 class Converted:
-    """A converted model, called like the module it came from (a torch tensor in, a torch tensor out), with
-    its conversion figures. `call` takes the runtime's own input (`backend.native(clips)`); `native` and
-    `output` convert either side."""
+    """A converted model, called like the module it came from (a torch tensor in, a torch tensor out). `call`
+    takes the runtime's own input (`backend.native(clips)`); `native` and `output` convert either side."""
 
     def __init__(self, call: Callable[[Any], Any], native: Callable[[Any], Any], output: Callable[[Any], Any],
                  handle: Any = None):
         self.call, self.native, self.output, self.handle = call, native, output, handle
-        self.figures: dict[str, float] = {}
 
     def __call__(self, clips):
         return self.output(self.call(self.native(clips)))
@@ -59,54 +46,6 @@ class Converted:
 
     def train(self, mode: bool = True) -> "Converted":
         return self
-
-
-class ParityCheck:
-    """Runs eager (a callable on the same clips, in eval mode) and the converted model side by side on every
-    batch it is given (the validation clips of an accuracy run), answers with the converted model's logits
-    and keeps the parity."""
-
-    def __init__(self, eager, converted: Converted):
-        self.eager, self.converted = eager, converted
-        self.references: list = []
-        self.candidates: list = []
-
-    def __call__(self, clips):
-        import torch
-
-        with torch.no_grad():
-            self.references.append(self.eager(clips).detach().float().cpu())
-            out = self.converted(clips)
-        self.candidates.append(out.detach().float().cpu())
-        return out
-
-    def eval(self) -> "ParityCheck":
-        return self
-
-    def figures(self) -> dict[str, float]:
-        import torch
-
-        return parity(torch.cat(self.references).numpy(), torch.cat(self.candidates).numpy())
-
-
-def parity_clips(spec):
-    """Seeded clips on the run's device: at least PARITY_CLIPS, a whole number of the run's batches (and
-    at least TRACE_BATCH), so a compiled model sees no new batch shape."""
-    import torch
-
-    batch = int(spec.batch_size)
-    n = max(-(-PARITY_CLIPS // batch) * batch, TRACE_BATCH)
-    g = torch.Generator().manual_seed(spec.seed)
-    return torch.randn(n, 3, spec.clip_length, *spec.resolution, generator=g).to(spec.device)
-
-
-def check_parity(reference, candidate, clips, spec) -> dict[str, float]:
-    """Parity of `candidate` with `reference` over `clips`, in batches of the run's size."""
-    check = ParityCheck(reference, candidate)
-    step = int(spec.batch_size)
-    for start in range(0, len(clips), step):
-        check(clips[start:start + step])
-    return check.figures()
 
 
 class ExportedBackend(Backend):
@@ -125,9 +64,9 @@ class ExportedBackend(Backend):
         return EAGER
 
     @abstractmethod
-    def convert(self, model, example, folder: Path, spec) -> Converted:
-        """Convert `model` (eval mode, on the run's device) traced on `example`, writing the artifact
-        under `folder`; raise anything on refusal."""
+    def convert(self, model, example, folder: Path, spec, shapes: Shapes) -> Converted:
+        """Convert `model` (eval mode, on the run's device) traced on `example`, for batches up to
+        `shapes.largest`, writing the artifact under `folder`; raise anything on refusal."""
 
     def missing_package(self) -> str | None:
         for name in self.packages:
@@ -162,17 +101,18 @@ class ExportedBackend(Backend):
                     "measures inference, and evaluates an accuracy run's trained model")
         return None
 
-    def prepare(self, model, spec) -> Converted:
+    def prepare(self, model, spec, shapes: Shapes | None = None) -> Prepared:
         """Convert (timed apart: export_s), measure the artifact, and check parity with eager on seeded
         clips, in batches of the run's size."""
         import torch
 
+        shapes = shapes or Shapes.of(spec)
         model = model.to(torch.device(spec.device)).eval()
-        clips = parity_clips(spec)
+        clips = parity_clips(spec, shapes.batch)
         folder = Path(tempfile.mkdtemp(prefix=f"vidbench-{self.name}-"))
         started = time.perf_counter()
         try:
-            converted = self.convert(model, clips[:TRACE_BATCH], folder, spec)
+            converted = self.convert(model, clips[:TRACE_BATCH], folder, spec, shapes)
             converted(clips[:1])  # a runtime that builds lazily refuses here, still inside the conversion
             export_s = time.perf_counter() - started
             size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / MIB
@@ -180,23 +120,21 @@ class ExportedBackend(Backend):
             raise RuntimeUnsupported(one_line(e)) from None
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-        converted.figures.update(export_s=export_s, artifact_mb=size)
-        converted.figures.update(check_parity(self.reference(model, spec), converted, clips, spec))
-        return converted
+        # what the converted model must reproduce: eager PyTorch (in eval mode) on the same clips, in the
+        # run's precision (autocast; fp32 is eager as it is), as reduced-precision kernels should
+        reference = eager_call(model, spec)
+        figures = {"export_s": export_s, "artifact_mb": size,
+                   **check_parity(reference, converted, clips, shapes.batch)}
+        return Prepared(self, spec, converted, shapes, figures, reference)
 
-    def reference(self, model, spec) -> Callable[[Any], Any]:
-        """What the converted model must reproduce: eager PyTorch (in eval mode) on the same clips, in the
-        run's precision (autocast; fp32 is eager as it is), as reduced-precision kernels should."""
-        return eager_call(model, spec)
-
-    def forward(self, prepared: Converted, clips, spec) -> Callable[[], Any]:
+    def forward(self, model: Converted, clips, spec) -> Callable[[], Any]:
         import torch
 
-        native = prepared.native(clips)
+        native = model.native(clips)
 
         def forward():
             with torch.no_grad():  # a torch-based runtime's fallback ops record no autograd graph
-                return prepared.call(native)
+                return model.call(native)
 
         return forward
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vidbench.backends.base import Shapes
 from vidbench.backends.exported import Converted, ExportedBackend, numpy_input, tensor_output
+from vidbench.backends.registry import register_backend
 
 
+@register_backend
 class OnnxRuntimeBackend(ExportedBackend):
     name = "onnxruntime"
     packages = ("onnxruntime", "onnxscript", "onnx")
@@ -18,8 +21,10 @@ class OnnxRuntimeBackend(ExportedBackend):
     devices = ("cpu", "cuda")
 
     def unavailable(self, spec=None) -> str | None:
+        from vidbench.devices import is_cuda
+
         missing = super().unavailable(spec)
-        if missing or spec is None or not spec.device.startswith("cuda"):
+        if missing or spec is None or not is_cuda(spec.device):
             return missing
         import onnxruntime as ort
 
@@ -27,10 +32,12 @@ class OnnxRuntimeBackend(ExportedBackend):
             return "the installed onnxruntime has no CUDA execution provider: install onnxruntime-gpu"
         return None
 
-    def convert(self, model, example, folder: Path, spec) -> Converted:
+    def convert(self, model, example, folder: Path, spec, shapes: Shapes) -> Converted:
         import onnxruntime as ort
         import torch
         from torch.export import Dim
+
+        from vidbench.devices import is_cuda
 
         path = folder / "model.onnx"
         program = torch.onnx.export(model, (example,), dynamo=True, dynamic_shapes=({0: Dim("batch")},),
@@ -39,7 +46,7 @@ class OnnxRuntimeBackend(ExportedBackend):
         options = ort.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()
         options.inter_op_num_threads = 1
-        cuda = spec.device.startswith("cuda")
+        cuda = is_cuda(spec.device)
         providers = [("CUDAExecutionProvider", {
             "device_id": torch.device(spec.device).index or 0,
             "user_compute_stream": str(torch.cuda.current_stream(spec.device).cuda_stream)})] if cuda \

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vidbench.backends.base import Shapes
 from vidbench.backends.exported import Converted, ExportedBackend, numpy_input, tensor_output
+from vidbench.backends.registry import register_backend
 
 
+@register_backend
 class OpenVinoBackend(ExportedBackend):
     name = "openvino"
     packages = ("openvino",)
@@ -29,7 +32,7 @@ class OpenVinoBackend(ExportedBackend):
             return "this CPU has no bf16 for OpenVINO (OPTIMIZATION_CAPABILITIES lacks BF16)"
         return None
 
-    def convert(self, model, example, folder: Path, spec) -> Converted:
+    def convert(self, model, example, folder: Path, spec, shapes: Shapes) -> Converted:
         import openvino as ov
         import torch
         from torch.export import Dim

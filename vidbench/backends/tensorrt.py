@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vidbench.backends.base import Shapes
 from vidbench.backends.exported import Converted, ExportedBackend
+from vidbench.backends.registry import register_backend
 
-MAX_BATCH = 64  # the engines' largest batch at least; more when the run's batch, views or validation batch is
+MAX_BATCH = 64  # the engines' largest batch at least; more when the shapes the run serves are larger
 
 
+@register_backend
 class TensorRtBackend(ExportedBackend):
     name = "tensorrt"
     packages = ("torch_tensorrt",)
@@ -21,16 +24,15 @@ class TensorRtBackend(ExportedBackend):
     devices = ("cuda",)
     precisions = ("fp32", "fp16", "bf16")
 
-    def convert(self, model, example, folder: Path, spec) -> Converted:
+    def convert(self, model, example, folder: Path, spec, shapes: Shapes) -> Converted:
         import torch
         import torch_tensorrt
 
         dtypes = {"fp32": {torch.float32}, "fp16": {torch.float32, torch.float16},
                   "bf16": {torch.float32, torch.bfloat16}}
         shape = tuple(example.shape[1:])
-        views = int(spec.dataset_args.get("test_clips", 1)) * int(spec.dataset_args.get("test_crops", 1))
-        top = max(MAX_BATCH, int(spec.batch_size), views, int(spec.train.get("batch_size", 1)))
-        spec_input = torch_tensorrt.Input(min_shape=(1, *shape), opt_shape=(int(spec.batch_size), *shape),
+        top = max(MAX_BATCH, shapes.largest)
+        spec_input = torch_tensorrt.Input(min_shape=(1, *shape), opt_shape=(shapes.batch, *shape),
                                           max_shape=(top, *shape), dtype=torch.float32)
         compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=[spec_input],
                                           enabled_precisions=dtypes[spec.precision])

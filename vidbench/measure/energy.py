@@ -131,14 +131,16 @@ def energy_meter(device: Any, *, nvml: Any = None, device_properties: Callable[[
     """The energy meter of `device` ('cpu', 'cuda:1', a torch.device). `nvml` replaces the pynvml module
     and `device_properties` torch.cuda.get_device_properties (both for tests); `powercap_root` the
     sysfs tree of RAPL."""
-    kind, _, index = str(device).partition(":")
+    from vidbench.devices import device_ops  # torch only once a meter is made, not at import
+
+    ops = device_ops(device)
     try:
-        if kind == "cuda":
-            source = nvml_source(int(index or 0), nvml, device_properties, sample_interval_s, clock)
-        elif kind == "cpu":
+        if ops.energy_counter == "nvml":
+            source = nvml_source(ops.index, nvml, device_properties, sample_interval_s, clock)
+        elif ops.energy_counter == "rapl":
             source = rapl_source(powercap_root, clock)
         else:
-            raise Unavailable(f"no energy reading on {kind}: vidbench reads NVML (cuda) and RAPL (cpu)")
+            raise Unavailable(f"no energy reading on {ops.kind}: vidbench reads NVML (cuda) and RAPL (cpu)")
     except Unavailable as e:
         return EnergyMeter(reason=str(e), clock=clock, sleep=sleep)
     return EnergyMeter(source, clock=clock, sleep=sleep)

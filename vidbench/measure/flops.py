@@ -22,7 +22,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
-from vidbench.models.registry import meta_model
+from vidbench.models import meta_model
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any, Callable
 import torch.nn as nn
 
 from vidbench.models import model_info
-from vidbench.models.stages import in_stage, model_stages
+from vidbench.models.stages import Stage, acts_on_stages, in_stage, model_stages
 
 
 @dataclass
@@ -40,11 +40,12 @@ def _modules_under(model: nn.Module, prefixes: tuple[str, ...]) -> list[nn.Modul
 
 
 def transfer_plan(model: nn.Module, model_name: str, train: dict[str, Any]) -> TransferPlan:
-    """Freeze what the protocol freezes (requires_grad off) and group the rest by learning rate."""
+    """Freeze what the protocol freezes (requires_grad off) and group the rest by learning rate. The
+    model's stages are read only when the protocol acts on them: any model trains `full`."""
     protocol = train.get("protocol", "full")
     freeze, decay, lr = int(train.get("freeze") or 0), float(train.get("layer_decay") or 1.0), float(train["lr"])
     info = model_info(model_name)
-    stages = model_stages(info.arch, model)
+    stages: list[Stage] = model_stages(model_name, model) if acts_on_stages(train) else []
     if protocol == "linear_probe":
         def frozen(name: str) -> bool:
             return not in_stage(name, info.head)

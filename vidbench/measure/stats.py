@@ -46,6 +46,11 @@ class Stats:
             p99=percentile(s, 99) if len(s) >= P99_MIN_SAMPLES else None,
         )
 
+    def at(self, quantile: float) -> float | None:
+        """The statistic at a figure's declared percentile (`Column.quantile`: 50, 90 or 99); None where the
+        samples are too few for it (p99)."""
+        return {50.0: self.median, 90.0: self.p90, 99.0: self.p99}[float(quantile)]
+
     @property
     def iqr_over_median(self) -> float:
         """Spread relative to the typical value: the stability figure of a measurement."""

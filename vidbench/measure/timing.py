@@ -36,10 +36,13 @@ def _stable(recent: list[float], tolerance: float = 0.1) -> bool:
 
 
 def measure_calls(fn: Callable[[], object], device: torch.device, warmup: int = 3, repeats: int = 20,
-                  warmup_s: float = 0.0, min_time_s: float = 0.0) -> Timing:
+                  warmup_s: float = 0.0, min_time_s: float = 0.0,
+                  sync: Callable[[], None] | None = None) -> Timing:
     """Warm up for at least `warmup` calls and `warmup_s` seconds, and until the last calls agree; then
-    time at least `repeats` calls, and keep going until `min_time_s` seconds of samples are collected."""
+    time at least `repeats` calls, and keep going until `min_time_s` seconds of samples are collected.
+    `sync` waits for the queued work (a run passes its backend's; the device's own by default)."""
     ops = device_ops(device)
+    synchronize = sync or ops.synchronize
     warm: list[float] = []
     began = time.perf_counter()
     while True:
@@ -50,7 +53,7 @@ def measure_calls(fn: Callable[[], object], device: torch.device, warmup: int = 
             break
         start = time.perf_counter()
         fn()
-        ops.synchronize()
+        synchronize()
         warm.append(time.perf_counter() - start)
     warmup_elapsed = time.perf_counter() - began
 
@@ -59,14 +62,14 @@ def measure_calls(fn: Callable[[], object], device: torch.device, warmup: int = 
     events = []
     while len(samples) < repeats or sum(samples) < min_time_s:
         pair = ops.event_pair() if use_events else None
-        ops.synchronize()
+        synchronize()
         start = time.perf_counter()
         if pair:
             pair[0].record()
         fn()
         if pair:
             pair[1].record()
-        ops.synchronize()
+        synchronize()
         samples.append(time.perf_counter() - start)
         if pair:
             events.append(pair)

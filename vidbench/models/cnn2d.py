@@ -10,7 +10,9 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from vidbench.models import stages
 from vidbench.models.blocks import conv_bn_relu2d, frames_to_batch, small_cnn2d, torchvision_model
+from vidbench.models.published import NO_PUBLISHED, PUBLISHED
 from vidbench.models.registry import InputLimits, register_model
 
 TSN_PAPER = "Wang et al., Temporal Segment Networks, ECCV 2016"
@@ -164,7 +166,7 @@ def _tsn_small(num_classes: int, widths: tuple[int, ...], dropout: float, consen
 
 
 @register_model(family="cnn", arch="tsn", default_input=(8, 32), paper=TSN_PAPER,
-                limits=InputLimits(min_size=16), head="fc")
+                limits=InputLimits(min_size=16), head="fc", stages=stages.tsn)
 def tsn_tiny(num_classes: int = 400, width: int = 16, dropout: float = 0.0, consensus: str = "avg"):
     """Four stride-2 conv stages (width, 2w, 4w, 4w), global pooling, per-frame classifier."""
     return _tsn_small(num_classes, (width, 2 * width, 4 * width, 4 * width), dropout, consensus)
@@ -172,7 +174,7 @@ def tsn_tiny(num_classes: int = 400, width: int = 16, dropout: float = 0.0, cons
 
 @register_model(family="cnn", arch="tsn", default_input=(8, 224), mean=IMAGENET_MEAN, std=IMAGENET_STD,
                 limits=TORCHVISION_2D_LIMITS, paper=TSN_PAPER, head="fc",
-                torchvision_weights="ResNet18_Weights")
+                torchvision_weights="ResNet18_Weights", stages=stages.tsn, published=PUBLISHED["tsn_resnet18"])
 def tsn_resnet18(num_classes: int = 400, dropout: float = 0.5, consensus: str = "avg"):
     """TSN over torchvision's ResNet-18: per-frame backbone and classifier, average consensus."""
     return _create_tsn("resnet18", num_classes, shift=False, dropout=dropout, consensus=consensus)
@@ -180,14 +182,14 @@ def tsn_resnet18(num_classes: int = 400, dropout: float = 0.5, consensus: str = 
 
 @register_model(family="cnn", arch="tsn", default_input=(8, 224), mean=IMAGENET_MEAN, std=IMAGENET_STD,
                 limits=TORCHVISION_2D_LIMITS, paper=TSN_PAPER, head="fc",
-                torchvision_weights="ResNet50_Weights")
+                torchvision_weights="ResNet50_Weights", stages=stages.tsn, published=PUBLISHED["tsn_resnet50"])
 def tsn_resnet50(num_classes: int = 400, dropout: float = 0.5, consensus: str = "avg"):
     """TSN over torchvision's ResNet-50: per-frame backbone and classifier, average consensus."""
     return _create_tsn("resnet50", num_classes, shift=False, dropout=dropout, consensus=consensus)
 
 
 @register_model(family="cnn", arch="tsm", default_input=(8, 32), paper=TSM_PAPER,
-                limits=InputLimits(min_size=16), head="fc")
+                limits=InputLimits(min_size=16), head="fc", stages=stages.tsn)
 def tsm_tiny(num_classes: int = 400, width: int = 16, dropout: float = 0.0, consensus: str = "avg",
              shift_div: int = 8):
     """TSM over a small ResNet: a stride-2 stem and four BasicBlocks (width, 2w, 4w, 4w)."""
@@ -197,7 +199,7 @@ def tsm_tiny(num_classes: int = 400, width: int = 16, dropout: float = 0.0, cons
 
 @register_model(family="cnn", arch="tsm", default_input=(8, 224), mean=IMAGENET_MEAN, std=IMAGENET_STD,
                 limits=TORCHVISION_2D_LIMITS, paper=TSM_PAPER, head="fc",
-                torchvision_weights="ResNet18_Weights")
+                torchvision_weights="ResNet18_Weights", stages=stages.tsn, no_published=NO_PUBLISHED["tsm_resnet18"])
 def tsm_resnet18(num_classes: int = 400, dropout: float = 0.5, consensus: str = "avg", shift_div: int = 8):
     """TSM over torchvision's ResNet-18: residual shift of 1/8 channels each way in every block."""
     return _create_tsn("resnet18", num_classes, shift=True, dropout=dropout, consensus=consensus,
@@ -206,7 +208,7 @@ def tsm_resnet18(num_classes: int = 400, dropout: float = 0.5, consensus: str = 
 
 @register_model(family="cnn", arch="tsm", default_input=(8, 224), mean=IMAGENET_MEAN, std=IMAGENET_STD,
                 limits=TORCHVISION_2D_LIMITS, paper=TSM_PAPER, head="fc",
-                torchvision_weights="ResNet50_Weights")
+                torchvision_weights="ResNet50_Weights", stages=stages.tsn, published=PUBLISHED["tsm_resnet50"])
 def tsm_resnet50(num_classes: int = 400, dropout: float = 0.5, consensus: str = "avg", shift_div: int = 8):
     """TSM over torchvision's ResNet-50: residual shift of 1/8 channels each way in every block."""
     return _create_tsn("resnet50", num_classes, shift=True, dropout=dropout, consensus=consensus,

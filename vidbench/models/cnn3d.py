@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn as nn
 
+from vidbench.models import stages
 from vidbench.models.blocks import torchvision_model
+from vidbench.models.published import PUBLISHED
 from vidbench.models.registry import InputLimits, register_model
 
 if TYPE_CHECKING:
@@ -61,14 +63,16 @@ class C3D(nn.Module):
 
 
 @register_model(family="cnn", arch="c3d", default_input=(8, 32), paper=C3D_PAPER,
-                limits=InputLimits(min_size=8, min_frames=4), head="head.1")
+                limits=InputLimits(min_size=8, min_frames=4), head="head.1",
+                stages=stages.pooled_blocks("features"))
 def c3d_tiny(num_classes: int = 400, width: int = 16):
     """Four stages (w, 2w, 4w, 4w) of 3×3×3 convolutions, global pooling, linear classifier."""
     return C3D(((width,), (2 * width,), (4 * width,), (4 * width,)), num_classes)
 
 
 @register_model(family="cnn", arch="c3d", default_input=(16, 112), paper=C3D_PAPER,
-                limits=InputLimits(min_size=16), head="head.7")
+                limits=InputLimits(min_size=16), head="head.7", stages=stages.pooled_blocks("features"),
+                published=PUBLISHED["c3d"])
 def c3d(num_classes: int = 400, width: int = 64, hidden: int = 4096, dropout: float = 0.5,
         batch_norm: bool = False):
     """The full C3D: 8 convolutions (w, 2w, 4w, 4w, 8w, 8w, 8w, 8w), 5 max-pools, fc6/fc7, classifier.
@@ -96,21 +100,22 @@ def _torchvision_video(name: str, num_classes: int) -> nn.Module:
 
 
 @register_model(family="cnn", arch="r3d", default_input=(16, 112), paper=CLOSER_LOOK_PAPER, head="fc",
-                torchvision_weights="R3D_18_Weights")
+                torchvision_weights="R3D_18_Weights", stages=stages.resnet(), published=PUBLISHED["r3d_18"])
 def r3d_18(num_classes: int = 400):
     """torchvision's R3D-18: ResNet-18 with full 3D convolutions."""
     return _torchvision_video("r3d_18", num_classes)
 
 
 @register_model(family="cnn", arch="mc3", default_input=(16, 112), paper=CLOSER_LOOK_PAPER, head="fc",
-                torchvision_weights="MC3_18_Weights")
+                torchvision_weights="MC3_18_Weights", stages=stages.resnet(), published=PUBLISHED["mc3_18"])
 def mc3_18(num_classes: int = 400):
     """torchvision's MC3-18: 3D convolutions in the first stage, 2D (1×3×3) after."""
     return _torchvision_video("mc3_18", num_classes)
 
 
 @register_model(family="cnn", arch="r2plus1d", default_input=(16, 112), paper=CLOSER_LOOK_PAPER, head="fc",
-                torchvision_weights="R2Plus1D_18_Weights")
+                torchvision_weights="R2Plus1D_18_Weights", stages=stages.resnet(),
+                published=PUBLISHED["r2plus1d_18"])
 def r2plus1d_18(num_classes: int = 400):
     """torchvision's R(2+1)D-18: each 3D convolution factorised into spatial then temporal."""
     return _torchvision_video("r2plus1d_18", num_classes)
@@ -133,7 +138,8 @@ def _s3d_limits(args: dict) -> InputLimits:
 
 
 @register_model(family="cnn", arch="s3d", default_input=(16, 224), paper=S3D_PAPER, limits=_s3d_limits,
-                head="classifier.1", torchvision_weights="S3D_Weights")
+                head="classifier.1", torchvision_weights="S3D_Weights", stages=stages.pooled_blocks("features"),
+                published=PUBLISHED["s3d"])
 def s3d(num_classes: int = 400, adaptive_pool: bool = True):
     """torchvision's S3D: Inception-v1 with separable (1×3×3 then 3×1×1) convolutions."""
     model = _torchvision_video("s3d", num_classes)
@@ -188,7 +194,8 @@ _CLOSER_LOOK_LIMITS = InputLimits(min_size=16)  # spatial stride 16: the last ma
 
 
 @register_model(family="cnn", arch="r2d", default_input=(16, 112), paper=CLOSER_LOOK_PAPER,
-                limits=lambda args: InputLimits(min_size=16, min_frames=args.get("stem_frames", 1)), head="fc")
+                limits=lambda args: InputLimits(min_size=16, min_frames=args.get("stem_frames", 1)), head="fc",
+                stages=stages.resnet(), published=PUBLISHED["r2d_18"])
 def r2d_18(num_classes: int = 400, depth: int = 18, stem_frames: int = 1):
     """R2D-18: 2D convolutions only (1×7×7 stem, 1×3×3 everywhere, no temporal stride).
 
@@ -213,7 +220,7 @@ def _register_mixed(x: int, reversed_: bool):
     builder.__name__ = builder.__qualname__ = name
     builder.__doc__ = doc
     register_model(builder, family="cnn", arch=f"{kind}{x}", default_input=(16, 112), paper=CLOSER_LOOK_PAPER,
-                   limits=_CLOSER_LOOK_LIMITS, head="fc")
+                   limits=_CLOSER_LOOK_LIMITS, head="fc", stages=stages.resnet(), published=PUBLISHED[name])
     return builder
 
 

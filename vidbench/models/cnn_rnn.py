@@ -10,8 +10,10 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from vidbench.models import stages
 from vidbench.models.blocks import frames_to_batch, small_cnn2d
 from vidbench.models.cnn2d import IMAGENET_MEAN, IMAGENET_STD, TORCHVISION_2D_LIMITS, torchvision_backbone_2d
+from vidbench.models.published import NO_PUBLISHED
 from vidbench.models.registry import InputLimits, register_model
 
 LRCN_PAPER = "Donahue et al., Long-term Recurrent Convolutional Networks, CVPR 2015"
@@ -73,7 +75,7 @@ def _create_lrcn(backbone: str, num_classes: int, *, rnn: str, hidden: int, laye
 
 
 @register_model(family="cnn_rnn", arch="lrcn", default_input=(8, 32), paper=LRCN_PAPER,
-                limits=InputLimits(min_size=16), head="fc")
+                limits=InputLimits(min_size=16), head="fc", stages=stages.lrcn)
 def lrcn_tiny(num_classes: int = 400, width: int = 16, hidden: int = 128, rnn: str = "lstm",
               bidirectional: bool = False, pooling: str = "last"):
     """Three stride-2 conv stages, a 4×4 grid of features per frame, one LSTM layer."""
@@ -84,10 +86,10 @@ def lrcn_tiny(num_classes: int = 400, width: int = 16, hidden: int = 128, rnn: s
 
 # LRCN's activity-recognition LSTM has 256 hidden units (the paper found 256 better than 1024).
 _LRCN_TV = dict(family="cnn_rnn", arch="lrcn", default_input=(16, 224), mean=IMAGENET_MEAN, std=IMAGENET_STD,
-                limits=TORCHVISION_2D_LIMITS, paper=LRCN_PAPER, head="fc")
+                limits=TORCHVISION_2D_LIMITS, paper=LRCN_PAPER, head="fc", stages=stages.lrcn)
 
 
-@register_model(**_LRCN_TV, torchvision_weights="ResNet18_Weights")
+@register_model(**_LRCN_TV, torchvision_weights="ResNet18_Weights", no_published=NO_PUBLISHED["lrcn_resnet18_lstm"])
 def lrcn_resnet18_lstm(num_classes: int = 400, hidden: int = 256, layers: int = 1, bidirectional: bool = False,
                        pooling: str = "last"):
     """torchvision's ResNet-18 (512-d pooled features per frame), then an LSTM."""
@@ -95,7 +97,7 @@ def lrcn_resnet18_lstm(num_classes: int = 400, hidden: int = 256, layers: int = 
                         bidirectional=bidirectional, pooling=pooling)
 
 
-@register_model(**_LRCN_TV, torchvision_weights="ResNet18_Weights")
+@register_model(**_LRCN_TV, torchvision_weights="ResNet18_Weights", no_published=NO_PUBLISHED["lrcn_resnet18_gru"])
 def lrcn_resnet18_gru(num_classes: int = 400, hidden: int = 256, layers: int = 1, bidirectional: bool = False,
                       pooling: str = "last"):
     """torchvision's ResNet-18 (512-d pooled features per frame), then a GRU."""
@@ -103,7 +105,7 @@ def lrcn_resnet18_gru(num_classes: int = 400, hidden: int = 256, layers: int = 1
                         bidirectional=bidirectional, pooling=pooling)
 
 
-@register_model(**_LRCN_TV, torchvision_weights="ResNet50_Weights")
+@register_model(**_LRCN_TV, torchvision_weights="ResNet50_Weights", no_published=NO_PUBLISHED["lrcn_resnet50_lstm"])
 def lrcn_resnet50_lstm(num_classes: int = 400, hidden: int = 256, layers: int = 1, bidirectional: bool = False,
                        pooling: str = "last"):
     """torchvision's ResNet-50 (2048-d pooled features per frame), then an LSTM."""
@@ -111,7 +113,8 @@ def lrcn_resnet50_lstm(num_classes: int = 400, hidden: int = 256, layers: int = 
                         bidirectional=bidirectional, pooling=pooling)
 
 
-@register_model(**_LRCN_TV, torchvision_weights="MobileNet_V3_Large_Weights")
+@register_model(**_LRCN_TV, torchvision_weights="MobileNet_V3_Large_Weights",
+                no_published=NO_PUBLISHED["lrcn_mobilenet_v3_gru"])
 def lrcn_mobilenet_v3_gru(num_classes: int = 400, hidden: int = 256, layers: int = 1,
                           bidirectional: bool = False, pooling: str = "last"):
     """torchvision's MobileNetV3-Large (960-d pooled features per frame, before its 1280-wide
@@ -179,7 +182,8 @@ class ConvLSTM(nn.Module):
 
 
 @register_model(family="cnn_rnn", arch="convlstm", default_input=(8, 32), paper=CONVLSTM_PAPER,
-                limits=InputLimits(min_size=8), head="fc")
+                limits=InputLimits(min_size=8), head="fc", stages=stages.convlstm,
+                no_published=NO_PUBLISHED["convlstm"])
 def convlstm(num_classes: int = 400, width: int = 16, hidden: int = 32, layers: int = 1, kernel_size: int = 3,
              pooling: str = "last"):
     """Two stride-2 conv stages (width, 2·width), ConvLSTM layer(s) of `hidden` channels on the

@@ -10,7 +10,9 @@ import itertools
 import torch
 import torch.nn as nn
 
+from vidbench.models import stages
 from vidbench.models.blocks import init_video_cnn, projection_shortcut3d
+from vidbench.models.published import PUBLISHED
 from vidbench.models.registry import InputLimits, register_model
 
 I3D_PAPER = ("Carreira & Zisserman, Quo Vadis, Action Recognition? A New Model and the Kinetics Dataset, CVPR 2017; "
@@ -114,7 +116,7 @@ class I3DResNet(nn.Module):
 @register_model(family="cnn", arch="i3d", default_input=(8, 224), paper=I3D_PAPER, mean=PYSLOWFAST_MEAN,
                 std=PYSLOWFAST_STD,
                 limits=lambda args: InputLimits(min_size=32, min_frames=2 if args.get("temporal_pool", True) else 1),
-                head="fc")
+                head="fc", stages=stages.stem_and("stages"), published=PUBLISHED["i3d_r50"])
 def i3d_r50(num_classes: int = 400, depth: int = 50, width: int = 64, dropout: float = 0.5,
             temporal_pool: bool = True):
     """I3D R50 (8×8): ResNet-50 whose stem is 5×7×7 and whose bottlenecks alternate 3×1×1 / 1×1×1 first

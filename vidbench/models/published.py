@@ -5,18 +5,24 @@ Each `Published` entry is one row of one source: the dataset, top-1 / top-5 (per
 precisely enough to find the row again. Nothing here is vidbench's own measurement.
 
 - torchvision's models (r3d_18, mc3_18, r2plus1d_18, s3d, mvit_v1_b, mvit_v2_s, swin3d_t/s/b) take theirs
-  from torchvision's weights metadata when asked (`meta["_metrics"]`; the protocol from `meta["_docs"]`,
+  from torchvision's weights metadata (`meta["_metrics"]`; the protocol from `meta["_docs"]`,
   which states `clip_len`, `clips_per_video` and `frame_rate`, and from the weights' transforms: one
   resize, then one centre crop of `crop_size`). torchvision's reference evaluation
   (references/video_classification/train.py, `evaluate`) averages the softmax of `clips_per_video`
-  uniformly spaced clips per video ("video-level"), each one centre crop.
+  uniformly spaced clips per video ("video-level"), each one centre crop. They are written out here
+  (`TORCHVISION_RESULTS`), so reading them needs no torchvision; a test holds them equal to the metadata
+  (`torchvision_published` reads it).
 - vidbench's own implementations take theirs from the official model zoo or release of the network they
   implement (`OWN_RESULTS`), which names the file and row each figure comes from.
 - A full-size model that no source reports on Kinetics-400 has an explicit reason (`NO_PUBLISHED`).
 - Tiny presets (names ending in `_tiny`) have none.
 
-The module imports no torch at import time; torchvision is imported only inside the function that reads
-its metadata, and the registry only inside the functions that consult it.
+This is a pure data table, read by the models and by the reports alike: each family file's
+`register_model(published=PUBLISHED[name])` (or `no_published=NO_PUBLISHED[name]`) takes its entry from here,
+and the queries below answer from what a model registered, or from this table for a name not registered in
+this process (a report read from a store without the models loaded). It imports no torch and nothing of
+vidbench at import time; torchvision only inside `torchvision_published`, the registry (no torch either)
+only inside the queries.
 """
 
 from __future__ import annotations
@@ -31,8 +37,8 @@ SCRATCH = "none (from scratch)"
 TINY_SUFFIX = "_tiny"
 
 __all__ = [
-    "DATASETS", "FULL_SIZE", "K400", "NO_PUBLISHED", "OWN_RESULTS", "SSV2", "TORCHVISION_PRETRAINING",
-    "TORCHVISION_WEIGHTS",
+    "DATASETS", "FULL_SIZE", "K400", "NO_PUBLISHED", "OWN_RESULTS", "PUBLISHED", "SSV2", "TINY_REASON",
+    "TORCHVISION_PRETRAINING", "TORCHVISION_RESULTS", "TORCHVISION_WEIGHTS",
     "Published", "full_size_models", "no_published_reason", "primary_result", "published_results",
     "torchvision_published",
 ]
@@ -113,6 +119,20 @@ def _number(text: str) -> int | float:
     return int(value) if value.is_integer() else value
 
 
+def _torchvision_row(weights: str, dataset: str, top1: float, top5: float | None, frames: int, crop: tuple[int, int],
+                     clips: int, level: str, frame_rate: float | None, resize: object, recipe: str) -> Published:
+    """One torchvision weight set's result, worded the same whether written out or read from its metadata."""
+    return Published(
+        dataset=dataset, top1=top1, top5=top5, frames=frames, size=crop[0], clips=clips,
+        crops=1,  # the weights' transforms (and so the reference evaluation) take one centre crop
+        pretraining=TORCHVISION_PRETRAINING.get(weights, "not stated in torchvision's metadata"),
+        source=f"torchvision weights metadata {weights} (meta['_metrics'], protocol from meta['_docs']; "
+               f"recipe {recipe})",
+        note=f"{level}-level accuracy; frame_rate={frame_rate}; frames resized to {resize}, then one centre crop "
+             f"{crop[0]}x{crop[1]}",
+    )
+
+
 def torchvision_published(weights: str) -> Published:
     """The result torchvision's metadata gives for a weight set, e.g. "R3D_18_Weights.KINETICS400_V1"."""
     from torchvision.models import get_weight
@@ -125,22 +145,40 @@ def torchvision_published(weights: str) -> Published:
     crop_size = keywords.get("crop_size") or tuple(entry.transforms().crop_size)
     resize_size = keywords.get("resize_size")
     level = _DOCS_LEVEL.search(meta["_docs"])
-    note = (f"{level.group(1) if level else 'video'}-level accuracy; frame_rate={params.get('frame_rate')}; "
-            f"frames resized to {list(resize_size) if resize_size else '?'}, then one centre crop "
-            f"{crop_size[0]}x{crop_size[1]}")
-    return Published(
-        dataset=dataset,
-        top1=metrics["acc@1"],
-        top5=metrics.get("acc@5"),
-        frames=params["clip_len"],
-        size=crop_size[0],
-        clips=params["clips_per_video"],
-        crops=1,  # the weights' transforms (and so the reference evaluation) take one centre crop
-        pretraining=TORCHVISION_PRETRAINING.get(weights, "not stated in torchvision's metadata"),
-        source=f"torchvision weights metadata {weights} (meta['_metrics'], protocol from meta['_docs']; "
-               f"recipe {meta.get('recipe', '?')})",
-        note=note,
-    )
+    return _torchvision_row(weights, dataset, metrics["acc@1"], metrics.get("acc@5"), params["clip_len"], crop_size,
+                            params["clips_per_video"], level.group(1) if level else "video",
+                            params.get("frame_rate"), list(resize_size) if resize_size else "?",
+                            meta.get("recipe", "?"))
+
+
+_TV_RECIPE = "https://github.com/pytorch/vision/tree/main/references/video_classification"
+_SWIN_RECIPE = "https://github.com/SwinTransformer/Video-Swin-Transformer#kinetics-400"
+
+
+def _tv(weights: str, top1: float, top5: float, frames: int, crop: int, clips: int, frame_rate: float,
+        resize: list[int], recipe: str, level: str = "video") -> Published:
+    return _torchvision_row(weights, K400, top1, top5, frames, (crop, crop), clips, level, frame_rate, resize, recipe)
+
+
+# What torchvision's metadata states for each weight set (torchvision 0.29), written out: reading it needs no
+# torchvision, and a report renders the same later (tests/models/test_published.py holds it to the metadata).
+TORCHVISION_RESULTS: dict[str, tuple[Published, ...]] = {
+    "r3d_18": (_tv("R3D_18_Weights.KINETICS400_V1", 63.2, 83.479, 16, 112, 5, 15, [128, 171], _TV_RECIPE),),
+    "mc3_18": (_tv("MC3_18_Weights.KINETICS400_V1", 63.96, 84.13, 16, 112, 5, 15, [128, 171], _TV_RECIPE),),
+    "r2plus1d_18": (_tv("R2Plus1D_18_Weights.KINETICS400_V1", 67.463, 86.175, 16, 112, 5, 15, [128, 171],
+                        _TV_RECIPE),),
+    "s3d": (_tv("S3D_Weights.KINETICS400_V1", 68.368, 88.05, 128, 224, 1, 15, [256, 256], f"{_TV_RECIPE}#s3d",
+                level="clip"),),
+    "mvit_v1_b": (_tv("MViT_V1_B_Weights.KINETICS400_V1", 78.477, 93.582, 16, 224, 5, 7.5, [256],
+                      "https://github.com/facebookresearch/pytorchvideo/blob/main/docs/source/model_zoo.md"),),
+    "mvit_v2_s": (_tv("MViT_V2_S_Weights.KINETICS400_V1", 80.757, 94.665, 16, 224, 5, 7.5, [256],
+                      "https://github.com/facebookresearch/SlowFast/blob/main/MODEL_ZOO.md"),),
+    "swin3d_t": (_tv("Swin3D_T_Weights.KINETICS400_V1", 77.715, 93.519, 32, 224, 12, 15, [256], _SWIN_RECIPE),),
+    "swin3d_s": (_tv("Swin3D_S_Weights.KINETICS400_V1", 79.521, 94.158, 32, 224, 12, 15, [256], _SWIN_RECIPE),),
+    "swin3d_b": (_tv("Swin3D_B_Weights.KINETICS400_V1", 79.427, 94.386, 32, 224, 12, 15, [256], _SWIN_RECIPE),
+                 _tv("Swin3D_B_Weights.KINETICS400_IMAGENET22K_V1", 81.643, 95.574, 32, 224, 12, 15, [256],
+                     _SWIN_RECIPE)),
+}
 
 
 # --- own implementations: the official zoo of the network vidbench implements ----------------------------
@@ -344,17 +382,28 @@ NO_PUBLISHED: dict[str, str] = {
 }
 
 
-# --- queries -------------------------------------------------------------------------------------------------
+PUBLISHED: dict[str, tuple[Published, ...]] = {**TORCHVISION_RESULTS, **OWN_RESULTS}  # model → its results
+TINY_REASON = "a tiny preset (CPU-sized variant): no source reports on it"
 
-def _registered(model_name: str) -> None:
-    from vidbench.models import model_info
 
-    model_info(model_name)  # RegistryError for an unknown name
+# --- queries: what a model registered, else this table ----------------------------------------------------------
+
+def _declared(model_name: str) -> tuple[tuple[Published, ...], str | None]:
+    """The results and the reason the model registered; the table's for a name not registered in this
+    process (a store read without the models); RegistryError for a name neither knows."""
+    from vidbench.models.registry import model_info, registered
+
+    info = registered(model_name)
+    if info is not None:
+        return info.published, info.no_published
+    if model_name not in PUBLISHED and model_name not in NO_PUBLISHED:
+        model_info(model_name)  # the registry's RegistryError, naming the closest model
+    return PUBLISHED.get(model_name, ()), NO_PUBLISHED.get(model_name)
 
 
 def full_size_models() -> list[str]:
     """Every registered model whose name does not end with `_tiny`, sorted (read from the registry now)."""
-    from vidbench.models import list_models
+    from vidbench.models.registry import list_models
 
     return [name for name in list_models() if not name.endswith(TINY_SUFFIX)]
 
@@ -366,14 +415,10 @@ def __getattr__(name: str):
 
 
 def published_results(model_name: str) -> tuple[Published, ...]:
-    """The published results of a registered model, the primary one first; () for tiny presets and for
-    models no source reports on (see `no_published_reason`). RegistryError for an unknown name."""
-    _registered(model_name)
-    if model_name.endswith(TINY_SUFFIX):
-        return ()
-    if model_name in TORCHVISION_WEIGHTS:
-        return tuple(torchvision_published(w) for w in TORCHVISION_WEIGHTS[model_name])
-    return OWN_RESULTS.get(model_name, ())
+    """The published results of a model, the primary one first; () for tiny presets and for models no
+    source reports on (see `no_published_reason`). RegistryError for an unknown name."""
+    results, _ = _declared(model_name)
+    return () if model_name.endswith(TINY_SUFFIX) else results
 
 
 def primary_result(model_name: str, dataset: str = K400) -> Published | None:
@@ -383,11 +428,9 @@ def primary_result(model_name: str, dataset: str = K400) -> Published | None:
 
 def no_published_reason(model_name: str) -> str | None:
     """Why the model has no published result; None exactly when `published_results` has some."""
-    _registered(model_name)
+    results, reason = _declared(model_name)
     if model_name.endswith(TINY_SUFFIX):
-        return "a tiny preset (CPU-sized variant): no source reports on it"
-    if model_name in NO_PUBLISHED:
-        return NO_PUBLISHED[model_name]
-    if model_name in TORCHVISION_WEIGHTS or model_name in OWN_RESULTS:
+        return TINY_REASON
+    if results:
         return None
-    return f"no published result is recorded for {model_name!r} in vidbench.models.published"
+    return reason or f"no published result is recorded for {model_name!r} in vidbench.models.published"

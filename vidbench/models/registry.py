@@ -1,22 +1,29 @@
-"""Model registry: builders with their metadata (family, arch, default input, input limits).
+"""Model registry: names and declarations only (timm's registry/builder split); building is builder.py's.
 
-Metadata is data next to the model (the torchvision way), so a suite can be checked against every
-model's limits before anything runs.
+Everything about a model is declared where its builder is registered: family, arch, default input, input
+limits, classifier head, stages (what `train.freeze` and `layer_decay` act on) and published results (or
+why there are none). So a suite is checked against every model before anything runs, and a model source
+can register a whole table of models from configs (`register_table`). Imports no torch.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
-
-import torch
-import torch.nn as nn
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from vidbench.errors import RegistryError
+from vidbench.models.families import FAMILIES
 from vidbench.registry_base import Registry
 
-FAMILIES = ("cnn", "cnn_rnn", "transformer")
+if TYPE_CHECKING:
+    import torch.nn as nn
+
+PublishedRow = Any  # a published.Published (published.py reads the registry, so it is not imported here)
+
+Stage = tuple[str, ...]  # parameter-name prefixes
+StagesFn = Callable[["nn.Module"], list[Stage]]  # a built model → its stages, input to output
 KINETICS_MEAN = (0.43216, 0.394666, 0.37645)
 KINETICS_STD = (0.22803, 0.22145, 0.216989)
 WEIGHTS_ARGS = ("weights", "weights_map")  # every model takes them: see weights.py
@@ -69,6 +76,11 @@ class ModelInfo:
     # Module path(s) of the final classifier (timm's default_cfg["classifier"]), e.g. ("fc",): the layer
     # re-initialised when pretrained weights come from a checkpoint with another class count.
     head: tuple[str, ...] = ()
+    # The model's stages, input to output (see stages.py); None: it declares none (it takes a registered
+    # model of its arch's, if any: stages.declared_stages; else freeze and layer_decay are refused for it).
+    stages: StagesFn | None = None
+    published: tuple[PublishedRow, ...] = ()  # its published results, the primary one first (published.py)
+    no_published: str | None = None  # why it has none, when a source was looked for
 
     def input_limits(self, args: dict[str, Any] | None = None) -> InputLimits:
         """Limits for these constructor args (a patch size arg changes the size multiple)."""
@@ -100,11 +112,18 @@ class ModelInfo:
 _MODELS: Registry[ModelInfo] = Registry("model")
 
 
+def _published(name: str, published: Iterable[PublishedRow] | None, no_published: str | None) -> tuple:
+    if published and no_published:
+        raise RegistryError(f"model {name!r}: give its published results or the reason it has none, not both")
+    return tuple(published or ())
+
+
 def register_model(
     fn: Callable[..., nn.Module] | None = None,
     *,
     family: str,
     arch: str | None = None,
+    name: str | None = None,
     default_input: tuple[int, int] = (16, 112),
     mean: tuple[float, float, float] = KINETICS_MEAN,
     std: tuple[float, float, float] = KINETICS_STD,
@@ -112,21 +131,29 @@ def register_model(
     paper: str = "",
     torchvision_weights: str | None = None,
     head: str | Iterable[str] | None = None,
+    stages: StagesFn | None = None,
+    published: Iterable[PublishedRow] | None = None,
+    no_published: str | None = None,
 ):
-    """Decorator registering a builder `f(num_classes, **args) -> nn.Module` under its function name.
+    """Decorator registering a builder `f(num_classes, **args) -> nn.Module` under `name` (default: its
+    function name).
 
     `default_input` is (frames, size): the clip at which `vidbench models` reports GMACs. `head`: the
     module path(s) of the final classifier, re-initialised when pretrained weights have another class count.
+    `stages`: model → its stages (tuples of parameter-name prefixes, input to output), what `train.freeze`
+    freezes and `train.layer_decay` scales. `published`: its published results (`Published`, the primary
+    first), or `no_published`: why it has none.
     """
     if family not in FAMILIES:
         raise RegistryError(f"family {family!r} is not one of {', '.join(FAMILIES)}")
 
     def wrap(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         frames, size = default_input
+        model_name = name or builder.__name__
         info = ModelInfo(
-            name=builder.__name__,
+            name=model_name,
             family=family,
-            arch=arch or builder.__name__,
+            arch=arch or model_name,
             builder=builder,
             default_frames=frames,
             default_size=size,
@@ -136,6 +163,9 @@ def register_model(
             paper=paper,
             torchvision_weights=torchvision_weights,
             head=(head,) if isinstance(head, str) else tuple(head or ()),
+            stages=stages,
+            published=_published(model_name, published, no_published),
+            no_published=no_published,
         )
         _MODELS.add(info.name, info)
         return builder
@@ -143,8 +173,29 @@ def register_model(
     return wrap(fn) if fn is not None else wrap
 
 
+def register_table(rows: Iterable[Mapping[str, Any]], *, builder: Callable[..., nn.Module],
+                   **common: Any) -> list[str]:
+    """Register one model per row of a config table (a model source: a Hugging Face or timm family, a
+    plugin's variants): each row has `name`, `config` (keyword arguments bound into `builder`) and any
+    `register_model` keyword (`stages`, `published`, `default_input`, ...), which override `common`.
+    Returns the names registered."""
+    names = []
+    for row in rows:
+        row = dict(row)
+        model_name, config = row.pop("name"), row.pop("config", {})
+        bound = functools.partial(builder, **config)  # the config's keys stay overridable as model args
+        register_model(bound, name=model_name, **{**common, **row})
+        names.append(model_name)
+    return names
+
+
 def model_info(name: str) -> ModelInfo:
     return _MODELS.get(name)
+
+
+def registered(name: str) -> ModelInfo | None:
+    """The model's info, or None when no model of that name is registered (yet)."""
+    return _MODELS.get(name) if name in _MODELS else None
 
 
 def list_models(pattern: str | Iterable[str] | None = None, family: str | None = None) -> list[str]:
@@ -153,31 +204,3 @@ def list_models(pattern: str | Iterable[str] | None = None, family: str | None =
     if family is not None:
         names = [n for n in names if _MODELS.get(n).family == family]
     return names
-
-
-def meta_model(name: str, num_classes: int, args: dict[str, Any]) -> nn.Module:
-    """The registered model built on the meta device (no memory, no initialisation) from its args, its
-    weights left unread: for counting, checking checkpoints' shapes and reading its structure."""
-    info = _MODELS.get(name)
-    info.check_args(dict(args))
-    with torch.device("meta"):
-        return info.builder(num_classes=num_classes, **{k: v for k, v in args.items() if k not in WEIGHTS_ARGS})
-
-
-def create_model(name: str, num_classes: int = 400, weights: str | None = None, weights_map: Any = None,
-                 **args: Any) -> nn.Module:
-    """Build a registered model; it maps (B, C, T, H, W) float clips to (B, num_classes) logits.
-
-    `weights`: a local checkpoint path (file or Hugging Face folder), or a torchvision weight-set name found
-    in the torch cache; `weights_map`: how to read its keys (a layout name or [REGEX, REPLACEMENT] rules),
-    ignored without `weights`. What loading did is `weights.load_report(model)`.
-    """
-    info = _MODELS.get(name)
-    info.check_args({**args, "weights_map": weights_map})
-    model = info.builder(num_classes=num_classes, **args)
-    if weights is not None:
-        from vidbench.models.weights import load_weights
-
-        load_weights(model, str(weights), name, info.torchvision_weights, arch=info.arch, head=info.head,
-                     weights_map=weights_map)
-    return model

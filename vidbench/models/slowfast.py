@@ -5,7 +5,9 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from vidbench.models import stages
 from vidbench.models.i3d import PYSLOWFAST_MEAN, PYSLOWFAST_STD, init_resnet3d, res_stage, resnet3d_stem, stage_depths
+from vidbench.models.published import PUBLISHED
 from vidbench.models.registry import InputLimits, register_model
 
 SLOWFAST_PAPER = "Feichtenhofer et al., SlowFast Networks for Video Recognition, ICCV 2019"
@@ -83,7 +85,8 @@ class SlowFast(nn.Module):
 
 @register_model(family="cnn", arch="slowfast", default_input=(32, 224), paper=SLOWFAST_PAPER, mean=PYSLOWFAST_MEAN,
                 std=PYSLOWFAST_STD,
-                limits=lambda args: InputLimits(frame_multiple=args.get("alpha", 4), min_size=32), head="fc")
+                limits=lambda args: InputLimits(frame_multiple=args.get("alpha", 4), min_size=32), head="fc",
+                stages=stages.slowfast, published=PUBLISHED["slowfast_r50"])
 def slowfast_r50(num_classes: int = 400, alpha: int = 4, beta_inv: int = 8, fusion_channel_ratio: int = 2,
                  fusion_kernel: int = 7, depth: int = 50, width: int = 64, dropout: float = 0.5):
     """SlowFast R50 8×8 as released (PySlowFast configs/Kinetics/SLOWFAST_8x8_R50.yaml): a 32-frame clip

@@ -1,27 +1,30 @@
-"""Each model's stages, in input-to-output order: what `train.freeze: N` freezes (the first N) and what
-`train.layer_decay` scales (a stage k of n gets decay^(n - k)). Declared per architecture, since the
-natural unit differs: a ResNet's stem and layer1-4, a ViT's embedding and each block, X3D's stem and its
-stages. A stage is a tuple of parameter-name prefixes; parameters outside every stage (the head, a final
-norm) always train at the base learning rate.
+"""Models' stages, in input-to-output order: what `train.freeze: N` freezes (the first N) and what
+`train.layer_decay` scales (a stage k of n gets decay^(n - k)). Each model declares its own at
+registration (`register_model(stages=...)`), usually with one of the helpers here, since the natural
+unit differs: a ResNet's stem and layer1-4, a ViT's embedding and each block, X3D's stem and its stages.
+A stage is a tuple of parameter-name prefixes; parameters outside every stage (the head, a final norm)
+always train at the base learning rate. Imports no torch: the helpers walk a built model.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-import torch.nn as nn
+from vidbench.errors import RegistryError
+from vidbench.models.registry import Stage, StagesFn, list_models, model_info
 
-Stage = tuple[str, ...]
+if TYPE_CHECKING:
+    import torch.nn as nn
 
 
-def _children(module: nn.Module, prefix: str) -> list[Stage]:
+def children(module: nn.Module, prefix: str) -> list[Stage]:
     """One stage per child of the container at `prefix` that holds parameters."""
     container = module.get_submodule(prefix)
     return [(f"{prefix}.{name}",) for name, child in container.named_children()
             if any(True for _ in child.parameters())]
 
 
-def _resnet(prefix: str = "") -> Callable[[nn.Module], list[Stage]]:
+def resnet(prefix: str = "") -> Callable[[nn.Module], list[Stage]]:
     """torchvision-style ResNets: stem (everything before layer1), then layer1-4."""
     def stages(model: nn.Module) -> list[Stage]:
         root = model.get_submodule(prefix) if prefix else model
@@ -35,11 +38,11 @@ def _resnet(prefix: str = "") -> Callable[[nn.Module], list[Stage]]:
 def _tiny_backbone(model: nn.Module) -> list[Stage]:
     """The tiny per-frame presets: each part of their backbone that holds parameters (the parts of its
     only conv stack, when it has one)."""
-    parts = _children(model, "backbone")
-    return _children(model, parts[0][0]) if len(parts) == 1 else parts
+    parts = children(model, "backbone")
+    return children(model, parts[0][0]) if len(parts) == 1 else parts
 
 
-def _pooled_blocks(prefix: str) -> Callable[[nn.Module], list[Stage]]:
+def pooled_blocks(prefix: str) -> Callable[[nn.Module], list[Stage]]:
     """Plain conv stacks (C3D, S3D features): a stage ends at each pooling layer."""
     def stages(model: nn.Module) -> list[Stage]:
         out, current = [], []
@@ -53,72 +56,91 @@ def _pooled_blocks(prefix: str) -> Callable[[nn.Module], list[Stage]]:
     return stages
 
 
-def _stem_and(container: str) -> Callable[[nn.Module], list[Stage]]:
+def stem_and(container: str) -> Callable[[nn.Module], list[Stage]]:
     """I3D and X3D: the stem, then each stage of their `stages` container."""
-    return lambda model: [("stem",), *_children(model, container)]
+    return lambda model: [("stem",), *children(model, container)]
 
 
-def _slowfast(model: nn.Module) -> list[Stage]:
+def slowfast(model: nn.Module) -> list[Stage]:
     """Both pathways' stems, then per depth both pathways' stage and the fusion into it."""
     depth = len(model.slow_stages)
     return [("slow_stem", "fast_stem"),
             *((f"slow_stages.{i}", f"fast_stages.{i}", f"fusions.{i}") for i in range(depth))]
 
 
-def _vit(blocks: str, embedding: Stage) -> Callable[[nn.Module], list[Stage]]:
+def vit(blocks: str, embedding: Stage) -> Callable[[nn.Module], list[Stage]]:
     """ViT-style transformers: the embedding (patches, positions, class token), then each block."""
-    return lambda model: [embedding, *_children(model, blocks)]
+    return lambda model: [embedding, *children(model, blocks)]
 
 
-def _vivit(model: nn.Module) -> list[Stage]:
+def vivit(model: nn.Module) -> list[Stage]:
     """Factorised ViViT: the embedding, the spatial encoder's blocks (then its norm), then the temporal
     encoder's class token, positions and blocks."""
     embedding = ("patch_embed", "spatial.cls_token", "spatial.pos_embed")
-    temporal = _children(model, "temporal.blocks")
+    temporal = children(model, "temporal.blocks")
     temporal[0] = ("spatial.norm", "temporal.cls_token", "temporal.pos_embed", *temporal[0])
-    return [embedding, *_children(model, "spatial.blocks"), *temporal]
+    return [embedding, *children(model, "spatial.blocks"), *temporal]
 
 
-def _lrcn(model: nn.Module) -> list[Stage]:
+def lrcn(model: nn.Module) -> list[Stage]:
     """The per-frame encoder's stages (a ResNet's stem and layers, else its layers), then the RNN."""
     encoder = model.encoder
     if any(name.startswith("layer") for name, _ in encoder.named_children()):
-        frames = _resnet("encoder")(model)
+        frames = resnet("encoder")(model)
     elif hasattr(encoder, "features"):
-        frames = _children(model, "encoder.features")
+        frames = children(model, "encoder.features")
     else:
-        frames = _children(model, "encoder")
+        frames = children(model, "encoder")
     return [*frames, ("rnn",)]
 
 
-_BY_ARCH: dict[str, Callable[[nn.Module], list[Stage]]] = {
-    **{arch: _resnet() for arch in ("r3d", "mc2", "mc3", "mc4", "mc5", "rmc2", "rmc3", "rmc4", "rmc5", "r2d",
-                                     "r2plus1d")},
-    "c3d": _pooled_blocks("features"),
-    "s3d": _pooled_blocks("features"),
-    "i3d": _stem_and("stages"),
-    "x3d": _stem_and("stages"),
-    "slowfast": _slowfast,
-    "lrcn": _lrcn,
-    "convlstm": lambda model: [("encoder",), ("cells",)],
-    "timesformer": _vit("blocks", ("patch_embed", "pos_embed", "time_embed", "cls_token")),
-    "videomae": _vit("blocks", ("patch_embed", "pos_embed")),
-    "mvit": _vit("blocks", ("conv_proj", "pos_encoding")),
-    "swin3d": lambda model: [("patch_embed",), *_children(model, "features")],
-    "vivit": _vivit,
-}
+def tsn(model: nn.Module) -> list[Stage]:
+    """TSN and TSM: their per-frame backbone's ResNet stages, or the tiny presets' parts."""
+    return resnet("backbone")(model) if hasattr(model.backbone, "layer1") else _tiny_backbone(model)
 
 
-def model_stages(arch: str, model: nn.Module) -> list[Stage]:
-    """The stages of a built model of architecture `arch`, each a tuple of parameter-name prefixes that
-    name at least one parameter. Raises KeyError for an architecture that declares none."""
-    if arch in ("tsn", "tsm"):
-        declared = _resnet("backbone")(model) if hasattr(model.backbone, "layer1") else _tiny_backbone(model)
-    else:
-        declared = _BY_ARCH[arch](model)
+def convlstm(model: nn.Module) -> list[Stage]:
+    """The per-frame conv encoder, then the ConvLSTM cells."""
+    return [("encoder",), ("cells",)]
+
+
+def swin3d(model: nn.Module) -> list[Stage]:
+    """Video Swin: the patch embedding, then each part of its `features` (stages and patch mergings)."""
+    return [("patch_embed",), *children(model, "features")]
+
+
+def declared_stages(model_name: str) -> StagesFn | None:
+    """What the model declared at registration; for one that declared none, what a registered model of the
+    same arch declares (a plugin variant of a built-in architecture); None when neither did."""
+    info = model_info(model_name)
+    if info.stages is not None:
+        return info.stages
+    return next((other.stages for other in map(model_info, list_models())
+                 if other.arch == info.arch and other.stages is not None), None)
+
+
+def acts_on_stages(train: dict[str, Any]) -> bool:
+    """Whether a train block acts on the model's stages (`partial`, or a layer-wise decay)."""
+    return train.get("protocol", "full") == "partial" or float(train.get("layer_decay") or 1.0) != 1.0
+
+
+def no_stages_reason(model_name: str) -> str | None:
+    """Why a protocol acting on stages cannot apply to the model (it declares none), or None."""
+    if declared_stages(model_name) is None:
+        return (f"model {model_name!r} declares no stages (register_model(stages=...)): train.freeze and "
+                "train.layer_decay need them")
+    return None
+
+
+def model_stages(model_name: str, model: nn.Module) -> list[Stage]:
+    """The stages the registered model `model_name` declares, for its built `model`: each a tuple of
+    parameter-name prefixes that name at least one parameter. A RegistryError when it declares none."""
+    declare = declared_stages(model_name)
+    if declare is None:
+        raise RegistryError(no_stages_reason(model_name))
     names = [n for n, _ in model.named_parameters()]
     out = []
-    for stage in declared:
+    for stage in declare(model):
         present = tuple(p for p in stage if any(n == p or n.startswith(p + ".") for n in names))
         if present:
             out.append(present)

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import torch.nn as nn
 
+from vidbench.models import stages
 from vidbench.models.blocks import torchvision_model
+from vidbench.models.published import PUBLISHED
 from vidbench.models.registry import InputLimits, register_model
 from vidbench.models.vit_layers import IMAGENET_MEAN, IMAGENET_STD
 
@@ -26,6 +28,7 @@ MVIT_V2_PAPER = "Li et al., MViTv2: Improved Multiscale Vision Transformers for 
 MVIT_MEAN = (0.45, 0.45, 0.45)  # torchvision's MViT weights transforms
 MVIT_STD = (0.225, 0.225, 0.225)
 MVIT_LIMITS = InputLimits(fixed_frames=16, fixed_size=(224, 224))
+_MVIT_STAGES = stages.vit("blocks", ("conv_proj", "pos_encoding"))
 
 
 def _torchvision_video(name: str, num_classes: int) -> nn.Module:
@@ -36,7 +39,7 @@ def _swin(fn):
     enum = f"Swin3D_{fn.__name__[-1].upper()}_Weights"
     return register_model(fn, family="transformer", arch="swin3d", default_input=(16, 224), mean=IMAGENET_MEAN,
                           std=IMAGENET_STD, limits=InputLimits(), paper=VIDEO_SWIN_PAPER, head="head",
-                          torchvision_weights=enum)
+                          torchvision_weights=enum, stages=stages.swin3d, published=PUBLISHED[fn.__name__])
 
 
 @_swin
@@ -59,7 +62,7 @@ def swin3d_b(num_classes: int = 400):
 
 @register_model(family="transformer", arch="mvit", default_input=(16, 224), mean=MVIT_MEAN, std=MVIT_STD,
                 limits=MVIT_LIMITS, paper=MVIT_V1_PAPER, head="head.1",
-                torchvision_weights="MViT_V1_B_Weights")
+                torchvision_weights="MViT_V1_B_Weights", stages=_MVIT_STAGES, published=PUBLISHED["mvit_v1_b"])
 def mvit_v1_b(num_classes: int = 400):
     """torchvision's MViT-v1-B (16×4): absolute space-time position embeddings; exactly 16×224×224."""
     return _torchvision_video("mvit_v1_b", num_classes)
@@ -67,7 +70,7 @@ def mvit_v1_b(num_classes: int = 400):
 
 @register_model(family="transformer", arch="mvit", default_input=(16, 224), mean=MVIT_MEAN, std=MVIT_STD,
                 limits=MVIT_LIMITS, paper=MVIT_V2_PAPER, head="head.1",
-                torchvision_weights="MViT_V2_S_Weights")
+                torchvision_weights="MViT_V2_S_Weights", stages=_MVIT_STAGES, published=PUBLISHED["mvit_v2_s"])
 def mvit_v2_s(num_classes: int = 400):
     """torchvision's MViT-v2-S: relative position embeddings, residual pooling; exactly 16×224×224."""
     return _torchvision_video("mvit_v2_s", num_classes)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from vidbench.models import stages
+from vidbench.models.published import PUBLISHED
 from vidbench.models.registry import register_model
 from vidbench.models.vit_layers import (
     IMAGENET_MEAN,
@@ -20,6 +22,8 @@ from vidbench.models.vit_layers import (
     resize_1d_embed,
     resize_grid_embed,
 )
+
+_TIMESFORMER_STAGES = stages.vit("blocks", ("patch_embed", "pos_embed", "time_embed", "cls_token"))
 
 TIMESFORMER_PAPER = "Bertasius et al., Is Space-Time Attention All You Need for Video Understanding?, ICML 2021"
 TIMESFORMER_MEAN = (0.45, 0.45, 0.45)  # the official code's DATA.MEAN / DATA.STD (PySlowFast defaults)
@@ -122,7 +126,8 @@ def _create_timesformer(num_classes: int, *, img_size: int, num_frames: int, pat
 
 
 @register_model(family="transformer", arch="timesformer", default_input=(8, 32), paper=TIMESFORMER_PAPER,
-                mean=IMAGENET_MEAN, std=IMAGENET_STD, limits=patch_limits(8), head="head")
+                mean=IMAGENET_MEAN, std=IMAGENET_STD, limits=patch_limits(8), head="head",
+                stages=_TIMESFORMER_STAGES)
 def timesformer_tiny(num_classes: int = 400, img_size: int = 32, num_frames: int = 8, patch_size: int = 8,
                      dim: int = 64, depth: int = 2, heads: int = 4, attention: str = "divided"):
     """A 2-block, 64-wide TimeSformer on 8-px patches: trains on a CPU in seconds."""
@@ -131,7 +136,8 @@ def timesformer_tiny(num_classes: int = 400, img_size: int = 32, num_frames: int
 
 
 @register_model(family="transformer", arch="timesformer", default_input=(8, 224), paper=TIMESFORMER_PAPER,
-                mean=TIMESFORMER_MEAN, std=TIMESFORMER_STD, limits=patch_limits(16), head="head")
+                mean=TIMESFORMER_MEAN, std=TIMESFORMER_STD, limits=patch_limits(16), head="head",
+                stages=_TIMESFORMER_STAGES, published=PUBLISHED["timesformer_b"])
 def timesformer_b(num_classes: int = 400, img_size: int = 224, num_frames: int = 8, patch_size: int = 16,
                   dim: int = 768, depth: int = 12, heads: int = 12, attention: str = "divided"):
     """TimeSformer on ViT-B/16 (the paper's default: 8 frames of 224 px, divided space-time attention)."""

@@ -13,6 +13,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from vidbench.models import stages
+from vidbench.models.published import PUBLISHED, Published
 from vidbench.models.registry import register_model
 from vidbench.models.vit_layers import IMAGENET_MEAN, IMAGENET_STD, Block, check_divisible, patch_limits, sinusoid_table
 
@@ -45,13 +47,14 @@ def _create_videomae(num_classes: int, *, patch_size: int, tubelet_size: int, di
     return VideoMAEViT(num_classes, patch_size, tubelet_size, dim, depth, heads)
 
 
-def _register(default_input: tuple[int, int], default_patch: int):
+def _register(default_input: tuple[int, int], default_patch: int, published: tuple[Published, ...] = ()):
     return register_model(family="transformer", arch="videomae", default_input=default_input,
                           mean=IMAGENET_MEAN, std=IMAGENET_STD, limits=patch_limits(default_patch, 2),
-                          paper=VIDEOMAE_PAPER, head="head")
+                          paper=VIDEOMAE_PAPER, head="head", stages=stages.vit("blocks", ("patch_embed", "pos_embed")),
+                          published=published)
 
 
-@_register((16, 224), 16)
+@_register((16, 224), 16, PUBLISHED["videomae_vit_s"])
 def videomae_vit_s(num_classes: int = 400, patch_size: int = 16, tubelet_size: int = 2, dim: int = 384,
                    depth: int = 12, heads: int = 6):
     """VideoMAE ViT-S/16: 12 layers, 384 wide, 6 heads; 16 frames of 224 px."""
@@ -59,7 +62,7 @@ def videomae_vit_s(num_classes: int = 400, patch_size: int = 16, tubelet_size: i
                             heads=heads)
 
 
-@_register((16, 224), 16)
+@_register((16, 224), 16, PUBLISHED["videomae_vit_b"])
 def videomae_vit_b(num_classes: int = 400, patch_size: int = 16, tubelet_size: int = 2, dim: int = 768,
                    depth: int = 12, heads: int = 12):
     """VideoMAE ViT-B/16: 12 layers, 768 wide, 12 heads; 16 frames of 224 px."""

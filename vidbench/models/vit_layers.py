@@ -12,6 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from vidbench.devices import wide_float_dtype
 from vidbench.models.registry import InputLimits
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -101,7 +102,7 @@ def sinusoid_table(n: int, d: int, like: torch.Tensor) -> torch.Tensor:
     Generated for the actual token count, so any clip size works; computed where it is used (a few
     elementwise ops, no host-to-device copy per forward), in float64 where the device has it.
     """
-    wide = torch.float32 if like.device.type == "mps" else torch.float64
+    wide = wide_float_dtype(like.device)
     position = torch.arange(n, dtype=wide, device=like.device).unsqueeze(1)
     index = torch.arange(d, device=like.device)
     angle = position / torch.pow(10000.0, (2 * (index // 2)).to(wide) / d)

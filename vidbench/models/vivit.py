@@ -16,6 +16,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from vidbench.models import stages
+from vidbench.models.published import PUBLISHED
 from vidbench.models.registry import register_model
 from vidbench.models.vit_layers import (
     Block,
@@ -92,7 +94,8 @@ def _create_vivit(num_classes: int, *, img_size: int, num_frames: int, patch_siz
 
 
 @register_model(family="transformer", arch="vivit", default_input=(32, 224), mean=VIVIT_MEAN, std=VIVIT_STD,
-                limits=patch_limits(16, 2), paper=VIVIT_PAPER, head="head")
+                limits=patch_limits(16, 2), paper=VIVIT_PAPER, head="head",
+                stages=stages.vivit, published=PUBLISHED["vivit_b"])
 def vivit_b(num_classes: int = 400, img_size: int = 224, num_frames: int = 32, patch_size: int = 16,
             tubelet_size: int = 2, dim: int = 768, depth: int = 12, temporal_depth: int = 4, heads: int = 12):
     """ViViT-B/16x2, factorised encoder: 12 spatial + 4 temporal layers, 32 frames of 224 px."""
@@ -102,7 +105,8 @@ def vivit_b(num_classes: int = 400, img_size: int = 224, num_frames: int = 32, p
 
 
 @register_model(family="transformer", arch="vivit", default_input=(8, 32), mean=VIVIT_MEAN, std=VIVIT_STD,
-                limits=patch_limits(8, 2), paper=VIVIT_PAPER, head="head")
+                limits=patch_limits(8, 2), paper=VIVIT_PAPER, head="head",
+                stages=stages.vivit)
 def vivit_tiny(num_classes: int = 400, img_size: int = 32, num_frames: int = 8, patch_size: int = 8,
                tubelet_size: int = 2, dim: int = 64, depth: int = 2, temporal_depth: int = 1, heads: int = 4):
     """A 64-wide factorised encoder (2 spatial + 1 temporal layers) on 2×8×8 tubelets: trains on a CPU."""

@@ -29,6 +29,8 @@ from vidbench.errors import RegistryError
 from vidbench.models.checkpoints import HF_WEIGHT_FILES, read_checkpoint, weights_file
 from vidbench.models.key_maps import apply_rules
 from vidbench.models.layouts import NATIVE, candidate_maps
+from vidbench.models.meta import meta_model
+from vidbench.models.registry import WEIGHTS_ARGS, model_info
 
 _REPORT_ATTR = "_vidbench_load_report"
 
@@ -175,8 +177,6 @@ def check_weights(name: str, args: Mapping[str, Any], num_classes: int = 400) ->
     any run: the model is built on the meta device (no memory, no init) and the checkpoint's keys and
     shapes are matched, nothing is copied. The report is the one a run with `num_classes` gets; None
     when there are no weights. A RegistryError says what does not fit."""
-    from vidbench.models.registry import WEIGHTS_ARGS, meta_model, model_info
-
     if args.get("weights") is None:
         return None
     info = model_info(name)

@@ -14,7 +14,9 @@ import math
 import torch
 import torch.nn as nn
 
+from vidbench.models import stages
 from vidbench.models.blocks import init_video_cnn, projection_shortcut3d
+from vidbench.models.published import PUBLISHED
 from vidbench.models.registry import InputLimits, register_model
 
 X3D_PAPER = "Feichtenhofer, X3D: Expanding Architectures for Efficient Video Recognition, CVPR 2020"
@@ -128,7 +130,8 @@ def _x3d(num_classes: int, width_factor: float, depth_factor: float, bottleneck_
 
 
 @register_model(family="cnn", arch="x3d", default_input=(4, 160), paper=X3D_PAPER, mean=X3D_MEAN, std=X3D_STD,
-                limits=_X3D_LIMITS, head="head.8")
+                limits=_X3D_LIMITS, head="head.8", stages=stages.stem_and("stages"),
+                published=PUBLISHED["x3d_xs"])
 def x3d_xs(num_classes: int = 400, width_factor: float = 2.0, depth_factor: float = 2.2,
            bottleneck_factor: float = 2.25, head_dim: int = 2048, dropout: float = 0.5):
     """X3D-XS: the X3D-S/M network, run on 4 frames at 160²."""
@@ -136,7 +139,8 @@ def x3d_xs(num_classes: int = 400, width_factor: float = 2.0, depth_factor: floa
 
 
 @register_model(family="cnn", arch="x3d", default_input=(13, 160), paper=X3D_PAPER, mean=X3D_MEAN, std=X3D_STD,
-                limits=_X3D_LIMITS, head="head.8")
+                limits=_X3D_LIMITS, head="head.8", stages=stages.stem_and("stages"),
+                published=PUBLISHED["x3d_s"])
 def x3d_s(num_classes: int = 400, width_factor: float = 2.0, depth_factor: float = 2.2,
           bottleneck_factor: float = 2.25, head_dim: int = 2048, dropout: float = 0.5):
     """X3D-S: depth factor 2.2 (3, 5, 11, 7 blocks), run on 13 frames at 160²."""
@@ -144,7 +148,8 @@ def x3d_s(num_classes: int = 400, width_factor: float = 2.0, depth_factor: float
 
 
 @register_model(family="cnn", arch="x3d", default_input=(16, 224), paper=X3D_PAPER, mean=X3D_MEAN, std=X3D_STD,
-                limits=_X3D_LIMITS, head="head.8")
+                limits=_X3D_LIMITS, head="head.8", stages=stages.stem_and("stages"),
+                published=PUBLISHED["x3d_m"])
 def x3d_m(num_classes: int = 400, width_factor: float = 2.0, depth_factor: float = 2.2,
           bottleneck_factor: float = 2.25, head_dim: int = 2048, dropout: float = 0.5):
     """X3D-M: the X3D-S network, run on 16 frames at 224²."""
@@ -152,7 +157,8 @@ def x3d_m(num_classes: int = 400, width_factor: float = 2.0, depth_factor: float
 
 
 @register_model(family="cnn", arch="x3d", default_input=(16, 312), paper=X3D_PAPER, mean=X3D_MEAN, std=X3D_STD,
-                limits=_X3D_LIMITS, head="head.8")
+                limits=_X3D_LIMITS, head="head.8", stages=stages.stem_and("stages"),
+                published=PUBLISHED["x3d_l"])
 def x3d_l(num_classes: int = 400, width_factor: float = 2.0, depth_factor: float = 5.0,
           bottleneck_factor: float = 2.25, head_dim: int = 2048, dropout: float = 0.5):
     """X3D-L: depth factor 5.0 (5, 10, 25, 15 blocks), run on 16 frames at 312²."""

@@ -17,9 +17,9 @@ import pandas as pd
 from vidbench.axes import AXIS_NAMES, setting_label
 from vidbench.metrics import COLUMNS_BY_NAME
 from vidbench.report.aggregate import interval_of
+from vidbench.models.families import FAMILY_LABELS  # noqa: F401 (read by the report's sections)
 from vidbench.report.frame import SHORT_UNITS
 
-FAMILY_LABELS = {"cnn": "CNN", "cnn_rnn": "CNN+RNN", "transformer": "transformer"}
 # Cost axes of the Pareto fronts, each against top-1: (column, True when more is better).
 PARETO_COSTS = (("gmacs", False), ("throughput_clips_s", True), ("peak_mem_mb", False),
                 ("energy_j_per_clip", False))  # energy where it was measured

@@ -3,22 +3,45 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 import pandas as pd
 
 from vidbench.axes import ALWAYS, AXES, AXIS_NAMES, NEUTRAL_TRAIN, resolution_side
 from vidbench.errors import UsageError
 from vidbench.metrics import COLUMNS_BY_NAME, header, short_header
-from vidbench.store.record import RESULT_COLUMNS
+from vidbench.store.record import result_columns
 from vidbench.store.sqlite import STORE_NAME, ResultStore
 from vidbench.suite.spec import with_runtime_alias
 
+
+
+class Headers(Mapping):
+    """Headers of the declared quantities, looked up in the tables at each read (so a metric registered after
+    import has its header too): `names()` lists the quantities, `of(name)` heads one."""
+
+    def __init__(self, names: Callable[[], Iterable[str]], of: Callable[[str], str]):
+        self._names, self._of = names, of
+
+    def __getitem__(self, name: str) -> str:
+        if name not in set(self._names()):
+            raise KeyError(name)
+        return self._of(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(tuple(self._names()))
+
+    def __len__(self) -> int:
+        return len(tuple(self._names()))
+
+
 # Headers of every stored figure and axis (vidbench.metrics, vidbench.axes), and of the run's duration.
-UNITS = {c: header(c) for c in (*COLUMNS_BY_NAME, *AXIS_NAMES, "duration_s")}
+UNITS = Headers(lambda: (*COLUMNS_BY_NAME, *AXIS_NAMES, "duration_s"), header)
 # Short names of the same quantities, for plot axes and table headers where space is tight.
-SHORT_UNITS = {c: short_header(c) for c in COLUMNS_BY_NAME}
+SHORT_UNITS = Headers(lambda: COLUMNS_BY_NAME, short_header)
 # Axes added after stores were written, at the value runs stored before them ran with.
 LATE_AXES = {a.name: a.left_out_at for a in AXES if a.left_out_at is not ALWAYS}
 # Spec fields that name what was run rather than a setting of it (they are columns of their own).
@@ -51,7 +74,7 @@ def load_run_folder(folder: str | Path, details: bool = True) -> RunFolder:
         suite_name = store.get_meta("suite_name") or folder.name
         suite_yaml = store.get_meta("suite_yaml") or ""
     envs = {row["device"]: row["env"] for row in rows if row.get("env")}
-    frame = pd.DataFrame(rows, columns=[*RESULT_COLUMNS, "suite", "finished_at", "spec", "detail", "env"])
+    frame = pd.DataFrame(rows, columns=[*result_columns(), "suite", "finished_at", "spec", "detail", "env"])
     frame["params"] = frame["params"].astype("Int64")
     frame["variant"] = [variant_label(m, a) for m, a in zip(frame["model"], frame["model_args"])]
     frame["side"] = frame["resolution"].map(resolution_side).astype("Int64")
@@ -102,7 +125,7 @@ def _setting(spec: dict | None, resolution: str, batch_size) -> dict:
 
 def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The contract's columns only, for CSV/JSON/Markdown export."""
-    return frame[list(RESULT_COLUMNS)]
+    return frame[list(result_columns())]
 
 
 def records_json(table: pd.DataFrame) -> str:

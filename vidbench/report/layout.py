@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from vidbench.axes import AXIS_NAMES
-from vidbench.metrics import COLUMNS
+from vidbench import metrics
 from vidbench.report.frame import UNITS
 from vidbench.report.tables import Column, counted
 
@@ -77,7 +77,7 @@ def run_columns(frame: pd.DataFrame, compact: bool = False) -> list[Column]:
     if compact:
         rest = [c for c in COMPACT_TAIL if has(c)]
     else:
-        figures = [c.name for c in COLUMNS if c.name not in {*shown, *SETTINGS} and has(c.name)]
+        figures = [c.name for c in metrics.COLUMNS if c.name not in {*shown, *SETTINGS} and has(c.name)]
         placed = {*LEAD, *shown, *figures, *TAIL, *NOT_SHOWN, *SETTINGS}
         stored = [c for c in frame.columns if c not in placed and has(c)]
         rest = [*figures, *stored, *(c for c in TAIL if c in frame.columns)]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from vidbench.devices import cpu_model, device_ops, nvidia_driver
+from vidbench.devices import cpu_model, cuda_device_names, device_ops, nvidia_driver
 from vidbench.devices import unavailable as device_unavailable
 
 __all__ = ["cpu_model", "decoder_backends", "device_unavailable", "environment", "git_commit", "nvidia_driver"]
@@ -67,6 +67,7 @@ def environment(device: str | None = None) -> dict:
         env["device"] = device
         if device_unavailable(device) is None:
             env.update(device_ops(device).describe())
-    if torch.cuda.is_available():
-        env["cuda_devices"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    gpus = cuda_device_names()
+    if gpus is not None:
+        env["cuda_devices"] = gpus
     return env

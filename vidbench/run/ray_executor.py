@@ -53,7 +53,9 @@ class RayExecutor:
         self._task = ray.remote(max_retries=0)(run_in_task)
 
     def _resources(self, spec: RunSpec) -> dict:
-        if spec.device.startswith("cuda"):
+        from vidbench.devices import is_cuda  # torch, which the driver has by now: not at import
+
+        if is_cuda(spec.device):
             return {"num_gpus": 1, "num_cpus": 1}
         # A CPU run holds every CPU of the smallest node, so two CPU timings never share cores.
         cpus = [n["Resources"].get("CPU", 1) for n in self.ray.nodes() if n.get("Alive")]

@@ -12,7 +12,7 @@ from vidbench.run.env import device_unavailable, environment
 from vidbench.run.executors import Event
 from vidbench.run.policy import FAILED_STATUSES
 from vidbench.store.record import RunResult
-from vidbench.store.sqlite import ResultStore
+from vidbench.store.protocol import RunStore
 from vidbench.suite.spec import RunSpec
 
 
@@ -60,7 +60,7 @@ def skipped_result(spec: RunSpec, reason: str) -> RunResult:
     return RunResult(spec.run_id, "skipped", reason, env=environment(), duration_s=0.0)
 
 
-def run_planned(plan: list[PlannedRun], store: ResultStore, executor: Executor, suite_name: str,
+def run_planned(plan: list[PlannedRun], store: RunStore, executor: Executor, suite_name: str,
                 on_start: Callable[[RunSpec], None] = lambda s: None,
                 on_end: Callable[[RunSpec, RunResult], None] = lambda s, r: None) -> list[str]:
     """Execute the planned runs, writing each result the moment it is known (here, in the driver).

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vidbench.axes import AXES
-from vidbench.metrics import CONTRACT_COLUMNS, EXTRA_COLUMNS
+from vidbench.metrics import COLUMNS_BY_NAME, CONTRACT_COLUMNS, EXTRA_COLUMNS
 
 # `unsupported`: the runtime cannot convert the model (a finding, finished like `skipped`); `mismatch`:
 # converted and measured, but its answers disagree with eager PyTorch's beyond the parity floor.
@@ -25,6 +25,14 @@ RESULT_COLUMNS = ("run_id", *SPEC_COLUMNS, "status", "error", *METRIC_COLUMNS, "
                   *(a.name for a in AXES if not a.contract), *EXTRA_METRIC_COLUMNS)
 
 
+def result_columns() -> tuple[str, ...]:
+    """RESULT_COLUMNS with the figures of metrics registered since import (`metrics.register_measure`),
+    read from the tables at the call: what a reader of every stored figure (the report's frame) lists."""
+    from vidbench import metrics
+
+    return (*RESULT_COLUMNS, *(c for c in metrics.EXTRA_COLUMNS if c not in RESULT_COLUMNS))
+
+
 @dataclass
 class RunResult:
     run_id: str
@@ -38,6 +46,6 @@ class RunResult:
     def __post_init__(self):
         if self.status not in STATUSES:
             raise ValueError(f"status {self.status!r} is not one of {STATUSES}")
-        unknown = set(self.metrics) - set(METRIC_COLUMNS) - set(EXTRA_METRIC_COLUMNS)
+        unknown = set(self.metrics) - set(COLUMNS_BY_NAME)  # read at use: a registered metric's columns count
         if unknown:
             raise ValueError(f"unknown metric columns {sorted(unknown)}")

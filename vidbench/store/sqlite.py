@@ -9,34 +9,32 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import sqlite3
-import time
 from pathlib import Path
 from typing import Any, Collection, Iterable
 
-import orjson
-
+from vidbench import metrics
 from vidbench.axes import AXES
-from vidbench.metrics import COLUMNS
-from vidbench.store.record import RESULT_COLUMNS, RunResult
-from vidbench.suite.spec import RunSpec, canonical_json, stored_axes
+from vidbench.store.record import RunResult
+from vidbench.store.rows import PARSED, columns, decode, encode, load, now, unread_columns
+from vidbench.suite.spec import RunSpec, stored_axes
 
 SCHEMA_VERSION = 1
 STORE_NAME = "results.sqlite"
 _JSON_COLUMNS = ("model_args", "dataset_args")
 _SQL_TYPES = {"int": "INTEGER", "bool": "INTEGER", "float": "REAL", "text": "TEXT"}
-_COLUMN_TYPES = {
-    "run_id": "TEXT PRIMARY KEY", "duration_s": "REAL",
-    **{a.name: _SQL_TYPES[a.kind] for a in AXES}, **{c.name: _SQL_TYPES[c.kind] for c in COLUMNS},
-}
-_BOOL_COLUMNS = tuple(c.name for c in (*AXES, *COLUMNS) if c.kind == "bool")
-_FIGURES = tuple(c.name for c in COLUMNS)
+_AXIS_TYPES = {"run_id": "TEXT PRIMARY KEY", "duration_s": "REAL", **{a.name: _SQL_TYPES[a.kind] for a in AXES}}
 _LATE_AXES = tuple(a for a in AXES if not a.contract)  # axes whose columns older stores lack
-_EXTRA_COLUMNS = ("suite", "finished_at", "spec_json", "detail_json", "env_json")
-_ALL_COLUMNS = (*RESULT_COLUMNS, *_EXTRA_COLUMNS)
-_INSERT = f"INSERT OR REPLACE INTO runs ({', '.join(_ALL_COLUMNS)}) VALUES ({', '.join(f':{c}' for c in _ALL_COLUMNS)})"
-_PARSED = ("spec", "detail", "env")  # the JSON columns rows() parses, stored as <name>_json
+
+
+def _column_type(name: str) -> str:
+    """A column's SQL type: the axis or figure declared under that name (read at use), else TEXT."""
+    figure = metrics.COLUMNS_BY_NAME.get(name)
+    return _AXIS_TYPES.get(name) or (_SQL_TYPES[figure.kind] if figure else "TEXT")
+
+
+def _insert(names: tuple[str, ...]) -> str:
+    return f"INSERT OR REPLACE INTO runs ({', '.join(names)}) VALUES ({', '.join(f':{c}' for c in names)})"
 
 
 class ResultStore:
@@ -55,7 +53,7 @@ class ResultStore:
         return cls(path)
 
     def _create(self) -> None:
-        cols = [f"{c} {_COLUMN_TYPES.get(c, 'TEXT')}" for c in _ALL_COLUMNS]
+        cols = [f"{c} {_column_type(c)}" for c in columns().all]
         with self._transaction():
             self._conn.execute(f"CREATE TABLE IF NOT EXISTS runs ({', '.join(cols)})")
             self._conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
@@ -68,11 +66,12 @@ class ResultStore:
     def _add_missing_columns(self) -> None:
         """A store written by an older vidbench lacks the newer (all optional) columns: add them, empty."""
         have = set(self._columns())
-        missing = [c for c in _ALL_COLUMNS if c not in have]
+        missing = [c for c in columns().all if c not in have]
         if missing:
             with self._transaction():
                 for c in missing:
-                    self._conn.execute(f"ALTER TABLE runs ADD COLUMN {c} {_COLUMN_TYPES.get(c, 'TEXT')}")
+                    self._conn.execute(f"ALTER TABLE runs ADD COLUMN {c} {_column_type(c)}")
+        self._have = columns().all
         self._fill_axes()
 
     def _fill_axes(self) -> None:
@@ -83,7 +82,7 @@ class ResultStore:
             if empty:
                 with self._transaction():
                     self._conn.executemany(f"UPDATE runs SET {axis.name} = ? WHERE run_id = ?", [
-                        (axis.to_column(stored_axes(_load(text))[axis.name]), run_id) for run_id, text in empty])
+                        (axis.to_column(stored_axes(load(text))[axis.name]), run_id) for run_id, text in empty])
 
     def _columns(self) -> list[str]:
         return [row[1] for row in self._conn.execute("PRAGMA table_info(runs)")]
@@ -119,70 +118,25 @@ class ResultStore:
     def write_many(self, pairs: Iterable[tuple[RunSpec, RunResult]], suite: str = "") -> None:
         """Store several finished runs in one transaction (all or none): one commit instead of one per
         run, for runs known together. The sweep writes each run alone, the moment it ends."""
-        finished_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        rows = [_row(spec, result, suite, finished_at) for spec, result in pairs]
+        finished_at = now()
+        rows = [encode(spec, result, suite, finished_at) for spec, result in pairs]
+        if self._have is not columns().all:  # a metric registered since the store was opened: its columns
+            self._add_missing_columns()
         with self._transaction():
-            self._conn.executemany(_INSERT, rows)
+            self._conn.executemany(_insert(tuple(rows[0]) if rows else self._have), rows)
 
-    def rows(self, parse: Collection[str] = _PARSED) -> list[dict[str, Any]]:
+    def rows(self, parse: Collection[str] = PARSED) -> list[dict[str, Any]]:
         """Every stored run as a dict: contract columns plus parsed spec, detail and env. A reader that
         needs fewer of the three names them in `parse`; the others are left out of the rows unparsed
         (the detail and environment are most of the JSON a row carries)."""
-        unknown = set(parse) - set(_PARSED)
-        if unknown:
-            raise ValueError(f"rows() parses {_PARSED}, not {sorted(unknown)}")
-        unread = {f"{c}_json" for c in _PARSED if c not in parse}
-        columns = [c for c in self._columns() if c not in unread]
+        unread = unread_columns(parse)
+        names = [c for c in self._columns() if c not in unread]
         out = []
         with _no_gc():
-            cursor = self._conn.execute(f"SELECT {', '.join(columns)} FROM runs ORDER BY rowid")
+            cursor = self._conn.execute(f"SELECT {', '.join(names)} FROM runs ORDER BY rowid")
             for values in cursor:
-                row = dict(zip(columns, values))
-                for col in parse:
-                    row[col] = _load(row.pop(f"{col}_json"))
-                for name in _BOOL_COLUMNS:  # SQLite keeps booleans as integers
-                    if row.get(name) is not None:
-                        row[name] = bool(row[name])
-                out.append(row)
+                out.append(decode(dict(zip(names, values)), parse))
         return out
-
-
-_ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
-
-
-def _dump(value: Any) -> str:
-    """A JSON column's text: sorted keys, compact, anything unknown as str (as canonical_json does). orjson,
-    because encoding and parsing each run's detail is most of what storing and reading 10,000 runs costs."""
-    return orjson.dumps(value, default=str, option=_ORJSON_OPTIONS).decode()
-
-
-def _load(text: str | None) -> Any:
-    """A JSON column's value; the json module reads what orjson refuses (NaN, written by older vidbench)."""
-    if not text:
-        return {}
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
-
-
-def _row(spec: RunSpec, result: RunResult, suite: str, finished_at: str) -> dict[str, Any]:
-    """The stored row of one run, keyed by column."""
-    if spec.run_id != result.run_id:
-        raise ValueError("result does not belong to this spec")
-    return {
-        "run_id": spec.run_id, "model": spec.model, "family": spec.family, "arch": spec.arch,
-        "model_args": canonical_json(spec.model_args), "dataset": spec.dataset,
-        "dataset_args": canonical_json(spec.dataset_args),
-        **{a.name: a.to_column(getattr(spec, a.name)) for a in AXES},
-        # After out-of-memory retries the figures belong to the smaller batch that ran.
-        "batch_size": result.detail.get("batch_size_run", spec.batch_size),
-        "status": result.status, "error": result.error, "duration_s": result.duration_s,
-        **{c: result.metrics.get(c) for c in _FIGURES},
-        "suite": suite, "finished_at": finished_at,
-        "spec_json": _dump(spec.to_dict(copy=False)), "detail_json": _dump(result.detail),
-        "env_json": _dump(result.env),
-    }
 
 
 @contextlib.contextmanager

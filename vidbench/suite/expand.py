@@ -1,23 +1,42 @@
-"""Grid expansion: a validated Suite → the RunSpecs it asks for, checked against the registries."""
+"""Grid expansion: a validated Suite → the RunSpecs it asks for, the product of its axes minus `exclude`.
+
+Expansion reads the registries as data (model names and patterns, constructor and dataset args, default
+inputs, published test views) and refuses what is malformed in an entry; whether a run can run (input
+limits, backend, protocol, views, weights) is admission's question (`vidbench.admission`), asked by every
+producer of runs. Nothing here imports a backend or the run package.
+"""
 
 from __future__ import annotations
 
 import fnmatch
 import itertools
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from vidbench.axes import AXES, EXCLUDE_KEYS, TRAIN_BY_NAME, resolution_label
-from vidbench.backends import backend_for
 from vidbench.data import dataset_info
 from vidbench.errors import RegistryError, SuiteError
 from vidbench.models import list_models, model_info
-from vidbench.models.weights import check_weights
 from vidbench.suite.paths import resolve_args
-from vidbench.suite.protocols import check_protocol
 from vidbench.suite.schema import Entry, ModelEntry, Suite
 from vidbench.suite.spec import RunSpec, with_runtime_alias
 
+VIEW_KEYS = ("test_clips", "test_crops")  # the dataset args `test_views: published` sets
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """One model an entry of `models:` names, with one combination of its grid."""
+
+    entry: int  # its index in `models:` (error messages name it)
+    name: str
+    args: dict[str, Any]
+    views: dict[str, int]  # the dataset args its entry sets (its published test views)
+    own_input: bool  # `input: default`: it runs at its default clip
+
+
+ModelCheck = Callable[[ModelRun, str], None]  # raises RegistryError for a model run it refuses
 
 
 def grid_product(grid: dict[str, list[Any]]) -> Iterator[dict[str, Any]]:
@@ -35,31 +54,34 @@ def _published_views(name: str) -> dict[str, int]:
     if result is None:
         raise RegistryError(f"test_views: published: model {name!r} has no published result "
                             f"({no_published_reason(name) or 'none recorded'})")
-    return {"test_clips": result.clips, "test_crops": result.crops}
+    return dict(zip(VIEW_KEYS, (result.clips, result.crops)))
 
 
-def _expand_models(entries: list[ModelEntry],
-                   base_dir: str | None) -> list[tuple[str, dict[str, Any], dict[str, int], bool]]:
-    """(model, constructor args, dataset args its entry sets, whether it runs at its default input) for
-    every model a suite names; a checkpoint that does not fit its model is refused here, before any run."""
+def _entry_names(i: int, entry: ModelEntry) -> list[str]:
+    if not any(ch in entry.name for ch in "*?["):
+        return [entry.name]
+    names = list_models(entry.name)
+    if not names:
+        raise SuiteError(f"models[{i}]: the pattern {entry.name!r} matches no registered model")
+    return names
+
+
+def model_runs(entries: list[ModelEntry], base_dir: str | None,
+               check: ModelCheck | None = None) -> list[ModelRun]:
+    """Every model a suite names with each combination of its grid; args its builder does not take are
+    refused here. `check` (admission's weights check) is asked of each, its refusal named by entry."""
     out = []
     for i, entry in enumerate(entries):
-        if any(ch in entry.name for ch in "*?["):
-            names = list_models(entry.name)
-            if not names:
-                raise SuiteError(f"models[{i}]: the pattern {entry.name!r} matches no registered model")
-        else:
-            names = [entry.name]
-        for name in names:
+        for name in _entry_names(i, entry):
             try:
                 info = model_info(name)
                 views = _published_views(name) if entry.test_views == "published" else {}
-                own_input = entry.input == "default"
                 for combo in grid_product(entry.grid):
-                    args = {**entry.args, **combo}
-                    info.check_args(args)
-                    check_weights(name, resolve_args("model", args, base_dir))
-                    out.append((name, args, views, own_input))
+                    run = ModelRun(i, name, {**entry.args, **combo}, views, entry.input == "default")
+                    info.check_args(run.args)
+                    if check is not None:
+                        check(run, base_dir or "")
+                    out.append(run)
             except RegistryError as e:
                 raise SuiteError(f"models[{i}] {name!r}: {e}") from None
     return out
@@ -118,49 +140,50 @@ def excluded(spec: RunSpec, rules: list[dict[str, Any]]) -> bool:
     return any(all(_value_matches(_lookup(spec, k), v) for k, v in rule.items()) for rule in rules)
 
 
-def expand_suite(suite: Suite, base_dir: str | Path | None = None) -> list[RunSpec]:
-    """All runs of the suite in a stable order, minus `exclude`, each checked against its model's limits,
-    its backend and its training protocol. Relative paths resolve against `base_dir` (the suite's folder).
+def _spec(model: ModelRun, dataset: tuple[str, dict[str, Any]], axes: dict[str, Any], train: dict[str, Any],
+          benchmark: dict[str, Any], **common: Any) -> RunSpec:
+    info = model_info(model.name)
+    if model.own_input:  # the suite's clip axes collapse to the model's default clip (duplicates merge later)
+        axes = {**axes, "clip_length": info.default_frames, "resolution": (info.default_size,) * 2}
+    name, dargs = dataset
+    return RunSpec(model=model.name, model_args=model.args, dataset=name, dataset_args={**dargs, **model.views},
+                   **with_runtime_alias(axes), train=train, benchmark=dict(benchmark), family=info.family,
+                   arch=info.arch, **common)
 
-    Raises SuiteError naming model, key and value for the first impossible combination.
-    """
+
+def combinations(suite: Suite, base_dir: str | Path | None = None,
+                 check_model: ModelCheck | None = None) -> Iterator[RunSpec]:
+    """Every combination of the suite's axes in a stable order, minus `exclude`; combinations whose
+    settings no metric uses are yielded each (they share a run id: `unique_runs` merges them)."""
     _check_exclude_keys(suite)
     suite_dir = str(base_dir) if base_dir else ""
-    models = _expand_models(suite.models, suite_dir)
+    models = model_runs(suite.models, suite_dir, check_model)
     datasets = _expand_datasets(suite.datasets, suite_dir)
     train_grid = {k: getattr(suite.train, k) for k in TRAIN_BY_NAME}
     axis_grid = {a.name: [a.to_spec(v) for v in suite.axis_values(a)] for a in AXES}
     benchmark = suite.benchmark.model_dump()
-    specs: dict[str, RunSpec] = {}
-    for (model, margs, views, own_input), (dataset, dargs), axes, train in itertools.product(
+    for model, dataset, axes, train in itertools.product(
         models, datasets, list(grid_product(axis_grid)), list(grid_product(train_grid)),
     ):
-        info = model_info(model)
-        if own_input:  # the suite's clip axes collapse to the model's default clip (duplicates merge below)
-            axes = {**axes, "clip_length": info.default_frames, "resolution": (info.default_size,) * 2}
-        axes = with_runtime_alias(axes)
-        if views:
-            if not all(dataset_info(dataset).accepts(k) for k in views):
-                raise SuiteError(f"model {model!r}: test_views: published needs test_clips and test_crops, "
-                                 f"which dataset {dataset!r} does not take")
-            dargs = {**dargs, **views}
-        spec = RunSpec(model=model, model_args=margs, dataset=dataset, dataset_args=dargs, **axes,
-                       metrics=tuple(suite.metrics), train=train, benchmark=dict(benchmark),
-                       family=info.family, arch=info.arch, suite_dir=suite_dir)
-        if excluded(spec, suite.exclude):
-            continue
-        args = f" {margs}" if margs else ""
-        problem = info.input_limits(margs).violation(spec.clip_length, *spec.resolution)
-        if problem:
-            raise SuiteError(f"model {model!r}{args}: {problem} (drop it from the grid or add an `exclude` rule)")
-        refusal = backend_for(spec).unsupported(spec)
-        if refusal:
-            raise SuiteError(f"model {model!r}{args} on {spec.device}: {refusal} "
-                             "(drop it from the grid or add an `exclude` rule)")
-        problem = check_protocol(spec)
-        if problem:
-            raise SuiteError(f"model {model!r}{args}: {problem}")
-        specs.setdefault(spec.run_id, spec)  # settings no metric uses collapse into one run
-    if not specs:
+        spec = _spec(model, dataset, axes, train, benchmark, metrics=tuple(suite.metrics), suite_dir=suite_dir)
+        if not excluded(spec, suite.exclude):
+            yield spec
+
+
+def unique_runs(specs: Iterable[RunSpec]) -> list[RunSpec]:
+    """The first spec of each run id, in order (settings no metric uses collapse into one run)."""
+    out: dict[str, RunSpec] = {}
+    for spec in specs:
+        out.setdefault(spec.run_id, spec)
+    if not out:
         raise SuiteError("the suite expands to no runs (every combination is excluded)")
-    return list(specs.values())
+    return list(out.values())
+
+
+def expand_suite(suite: Suite, base_dir: str | Path | None = None) -> list[RunSpec]:
+    """All runs of the suite in a stable order, minus `exclude`, not yet admitted (`vidbench.admission.
+    admit_suite` expands and admits). Relative paths resolve against `base_dir` (the suite's folder).
+
+    Raises SuiteError naming the entry, key and value for a malformed entry or `exclude` rule.
+    """
+    return unique_runs(combinations(suite, base_dir))

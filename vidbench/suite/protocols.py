@@ -7,16 +7,16 @@ import functools
 import json
 from typing import Any
 
+from vidbench.models.stages import acts_on_stages, model_stages, no_stages_reason
+
 TRAINED = {"accuracy", "train_throughput", "memory"}
 
 
 @functools.lru_cache(maxsize=None)
 def _stage_count(model: str, args_json: str) -> int:
-    from vidbench.models import model_info
-    from vidbench.models.registry import meta_model
-    from vidbench.models.stages import model_stages
+    from vidbench.models import meta_model
 
-    return len(model_stages(model_info(model).arch, meta_model(model, 10, json.loads(args_json))))
+    return len(model_stages(model, meta_model(model, 10, json.loads(args_json))))
 
 
 def check_protocol(spec: Any) -> str | None:
@@ -30,6 +30,8 @@ def check_protocol(spec: Any) -> str | None:
         return f"train.freeze = {freeze}: freezing stages is the `partial` protocol (train.protocol = {protocol!r})"
     if protocol == "linear_probe" and decay != 1.0:
         return "train.layer_decay applies to fine-tuning (full or partial), not to a linear probe"
+    if acts_on_stages(train) and (undeclared := no_stages_reason(spec.model)):
+        return undeclared
     if protocol == "partial":
         stages = _stage_count(spec.model, json.dumps(spec.model_args, sort_keys=True, default=str))
         if not 1 <= freeze <= stages:

@@ -12,10 +12,23 @@ from pydantic import AfterValidator, field_validator
 
 from vidbench.axes import AXES, NEUTRAL_BENCHMARK, TRAIN_KEYS, Axis
 from vidbench.errors import SuiteError
+from vidbench import metrics as _metrics
 from vidbench.metrics import DEFAULT_MEASURES, MEASURE_NAMES
 
-METRICS = MEASURE_NAMES
-Metric = Literal[MEASURE_NAMES]
+METRICS = MEASURE_NAMES  # the declared metrics; one registered later (`metrics.register_measure`) is valid too
+
+
+def _known_metric(value: Any) -> Any:
+    """A metric name, checked against the metric table at validation (not a copy taken at import), in the
+    words pydantic gives a Literal."""
+    names = _metrics.MEASURE_NAMES
+    if not isinstance(value, str) or value not in names:
+        *first, last = (repr(n) for n in names)
+        raise ValueError(f"Input should be {', '.join(first)} or {last}")
+    return value
+
+
+Metric = Annotated[str, BeforeValidator(_known_metric)]
 
 
 def _as_list(value: Any) -> Any:

@@ -8,15 +8,15 @@ at, so stored run ids never change when an axis or key is added.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
-from vidbench.axes import AXES, ALWAYS, NEUTRAL_BENCHMARK, NEUTRAL_TRAIN, resolution_label, train_identity
-from vidbench.metrics import TIMED_MEASURES
+from vidbench.axes import (ALWAYS, AXES, AXES_BY_NAME, NEUTRAL_BENCHMARK, NEUTRAL_TRAIN, RUNTIMES, Precision,
+                           resolution_label, train_identity)
+from vidbench import metrics as _metrics
 
 __all__ = ["NEUTRAL_TRAIN", "RunSpec", "canonical_json", "resolution_label"]
 
@@ -29,8 +29,43 @@ def canonical_json(value: Any) -> str:
     return _CANONICAL.encode(value)
 
 
-class _RunSpecBase:
-    """The behaviour of RunSpec; its fields are declared from the axis table below."""
+def _axis_default(name: str) -> Any:
+    """An axis field's default: the value it is left out of the identity at (what specs written before the
+    axis existed ran with), else the suite's default."""
+    axis = AXES_BY_NAME[name]
+    return axis.to_spec(axis.default[0]) if axis.left_out_at is ALWAYS else axis.left_out_at
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One fully resolved run: model, dataset, one value per axis, metrics, train and benchmark.
+
+    The axis fields are written out (so an IDE and a reader find them) in the order of `vidbench.axes.AXES`;
+    tests/test_tables.py holds them equal to the table, so adding an axis means adding its field here."""
+
+    model: str
+    model_args: dict[str, Any]
+    dataset: str
+    dataset_args: dict[str, Any]
+    metrics: tuple[str, ...]
+    train: dict[str, Any]
+    benchmark: dict[str, Any]
+    # One field per axis of AXES, in its order:
+    resolution: tuple[int, int] = _axis_default("resolution")
+    clip_length: int = _axis_default("clip_length")
+    frame_stride: int = _axis_default("frame_stride")
+    batch_size: int | Literal["auto"] = _axis_default("batch_size")
+    device: str = _axis_default("device")
+    precision: Precision = _axis_default("precision")
+    compile: bool = _axis_default("compile")
+    channels_last: bool = _axis_default("channels_last")
+    runtime: Literal[RUNTIMES] = _axis_default("runtime")
+    seed: int = _axis_default("seed")
+    # Descriptive, not part of the identity:
+    family: str = field(default="", compare=False)
+    arch: str = field(default="", compare=False)
+    # Where relative paths of the suite resolve (vidbench.suite.paths): not part of the identity.
+    suite_dir: str = field(default="", compare=False)
 
     def identity(self) -> dict[str, Any]:
         """Everything that changes a figure of this run. Train and benchmark settings are included only
@@ -44,7 +79,7 @@ class _RunSpecBase:
             ident["train"] = train
         else:
             del ident["train"]
-        if not TIMED_MEASURES & metrics:
+        if not _metrics.TIMED_MEASURES & metrics:  # read at use: a metric registered later counts
             del ident["benchmark"]
         else:
             ident["benchmark"] = {k: v for k, v in self.benchmark.items()
@@ -104,26 +139,3 @@ def stored_axes(spec: dict[str, Any]) -> dict[str, Any]:
     default (what runs ran with before it existed), and the runtime its compile named."""
     fields_ = RunSpec.__dataclass_fields__
     return with_runtime_alias({a.name: spec.get(a.name, fields_[a.name].default) for a in AXES})
-
-
-def _axis_field(axis) -> tuple:
-    """An axis's field, defaulting to the value it is left out of the identity at (what specs written before
-    the axis existed ran with), else to the suite's default."""
-    default = axis.to_spec(axis.default[0]) if axis.left_out_at is ALWAYS else axis.left_out_at
-    return (axis.name, Any, dataclasses.field(default=default))
-
-
-RunSpec = dataclasses.make_dataclass(
-    "RunSpec",
-    [("model", str), ("model_args", dict[str, Any]), ("dataset", str), ("dataset_args", dict[str, Any]),
-     ("metrics", tuple[str, ...]), ("train", dict[str, Any]), ("benchmark", dict[str, Any]),
-     *(_axis_field(a) for a in AXES),
-     # Descriptive, not part of the identity:
-     ("family", str, dataclasses.field(default="", compare=False)),
-     ("arch", str, dataclasses.field(default="", compare=False)),
-     # Where relative paths of the suite resolve (vidbench.suite.paths): not part of the identity.
-     ("suite_dir", str, dataclasses.field(default="", compare=False))],
-    bases=(_RunSpecBase,), frozen=True,
-)
-RunSpec.__module__ = __name__  # pickled by workers and Ray: found here by name
-RunSpec.__doc__ = "One fully resolved run: model, dataset, one value per axis, metrics, train and benchmark."

@@ -1,0 +1,116 @@
+"""Accuracy: train as the spec's train block says (protocol, schedule, evaluations), then validate (video-level
+under multi-view testing). Under a deployment runtime the model trains in eager and is validated through the
+runtime, with parity taken on the validation clips. With `eval_every` the curve goes into the detail and the
+best top-1 into the figures; `save_weights` keeps the trained weights."""
+
+from __future__ import annotations
+
+import torch
+
+from vidbench.backends.parity import ParityCheck
+from vidbench.data.loader import make_loader
+from vidbench.measure.accuracy import evaluate
+from vidbench.measure.flops import profile_model
+from vidbench.measure.protocols import transfer_plan
+from vidbench.measure.training import EpochRecord, train_epochs
+from vidbench.measure.views import evaluate_views
+from vidbench.scenarios.base import Scenario, register_scenario
+
+
+@register_scenario
+class Accuracy(Scenario):
+    name = "accuracy"
+    order = 60
+    serves = frozenset({"accuracy"})
+    reads = ("train",)
+
+    def run(self, ctx) -> None:
+        train, seed, device = ctx.spec.train, ctx.spec.seed, ctx.spec.device
+        batch = int(train["batch_size"])
+        train_loader = make_loader(ctx.data.train, batch, shuffle=True, device=device, seed=seed)
+        val_loader = make_loader(ctx.data.val, batch, device=device, seed=seed)
+        model, plan, train_mode = ctx.trainable_model()
+        history: list[EpochRecord] = []
+        losses = train_epochs(model, train_loader, train, ctx.device, ctx.spec.precision, params=plan.param_groups,
+                              evaluate=lambda: validate(ctx, model, val_loader), train_mode=train_mode,
+                              history=history)
+        ctx.detail.update(train_losses=losses, train_samples=len(ctx.data.train))
+        ctx.put("train_s", history[-1].seconds)
+        per_clip = training_macs(ctx)
+        ctx.put("train_pflops", 2 * per_clip * history[-1].clips / 1e15)
+        if not ctx.backend.trains:  # a deployment runtime: the trained model evaluated through it
+            validate_through_runtime(ctx, model, val_loader)
+        elif history[-1].top1 is None:  # evaluated after the last epoch already when eval_every is set
+            validate(ctx, model, val_loader)
+        record_curve(ctx, history, per_clip)
+        if train.get("save_weights"):
+            save_weights(ctx, model)
+
+
+def record_curve(ctx, history: list[EpochRecord], per_clip: int) -> None:
+    """Top-1, loss, wall seconds and training PFLOPs at each evaluation; the best top-1 and its epoch."""
+    ctx.detail["curve"] = [{"epoch": r.epoch, "loss": r.loss, "seconds": r.seconds,
+                            "pflops": 2 * per_clip * r.clips / 1e15, "top1": r.top1} for r in history]
+    if not ctx.backend.trains:  # the curve's evaluations ran in eager; the final top-1 through the runtime
+        ctx.detail["curve_evaluated_in"] = "eager"
+    evaluated = [r for r in history if r.top1 is not None]
+    if evaluated:
+        best = max(evaluated, key=lambda r: r.top1)
+        ctx.put("best_top1", best.top1)
+        ctx.put("best_epoch", best.epoch)
+
+
+def validate(ctx, model, loader) -> float:
+    """Top-1 (video-level under multi-view testing) of the model on the validation split, its figures
+    into the run's metrics (the last evaluation's stay)."""
+    if ctx.views > 1:  # multi-view testing: video-level beside clip-level
+        views = evaluate_views(model, loader, ctx.data.num_classes, ctx.device, ctx.spec.precision)
+        ctx.put("top1", views.video_top1)
+        ctx.put("clip_top1", views.clip_top1)
+        if views.video_top5 is not None:
+            ctx.put("top5", views.video_top5)
+        ctx.detail.update(val_samples=views.samples, val_clips=views.clips)
+        return views.video_top1
+    acc = evaluate(model, loader, ctx.data.num_classes, ctx.device, ctx.spec.precision)
+    ctx.put("top1", acc.top1)
+    if acc.top5 is not None:
+        ctx.put("top5", acc.top5)
+    ctx.detail["val_samples"] = acc.samples
+    return acc.top1
+
+
+def validate_through_runtime(ctx, model: torch.nn.Module, loader) -> None:
+    """Convert the trained model, validate through the runtime, and take parity on the validation clips
+    (eager and the runtime on every clip), replacing the parity on seeded clips."""
+    model.eval()
+    converted = ctx.prepared(model)
+    ctx.put_all(converted.figures)
+    check = ParityCheck(converted.reference, converted.model)
+    validate(ctx, check, loader)
+    ctx.put_all(check.figures())
+    ctx.detail["parity_clips"] = f"{sum(len(r) for r in check.references)} validation clips"
+
+
+def training_macs(ctx) -> int:
+    """MACs of one training step per clip under the run's protocol (frozen parts need no gradients)."""
+    s = ctx.spec
+    if s.train.get("protocol", "full") == "full" and ctx.profile is not None:
+        return ctx.profile.train_macs
+    prepare = None if s.train.get("protocol", "full") == "full" else (
+        lambda m: transfer_plan(m, s.model, s.train).train_mode(m))
+    profile = profile_model(s.model, ctx.data.num_classes, s.resolved_model_args(), s.clip_length,
+                            *s.resolution, top=0, prepare_train=prepare)
+    return profile.train_macs
+
+
+def save_weights(ctx, model: torch.nn.Module) -> None:
+    """`<run folder>/weights/<run_id>.pt`: the trained state dict, loadable by `weights:` in a suite."""
+    if ctx.weights_path is None:
+        raise RuntimeError("train.save_weights: this run has no run folder to write to")
+    path = ctx.weights_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = getattr(model, "_orig_mod", model).state_dict()
+    tmp = path.with_suffix(".tmp")
+    torch.save({k: v.detach().cpu() for k, v in state.items()}, tmp)
+    tmp.replace(path)  # whole or absent: a killed run leaves no half-written checkpoint
+    ctx.detail["saved_weights"] = str(path)
