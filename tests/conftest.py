@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 # One intra-op thread for the tests and the workers they start. Nothing here measures speed, and on a
 # shared 2-core machine OpenMP's spinning threads make tiny ops 10-100x slower when cores are busy.
@@ -35,6 +37,36 @@ def make_spec(model: str = "tsn_tiny", **overrides: Any) -> RunSpec:
     )
     fields.update(overrides)
     return RunSpec(**fields)
+
+
+@pytest.fixture(scope="session")
+def counted_models_cache(tmp_path_factory) -> Path:
+    """A `vidbench models` cache counted once per test session: the cold count of every registered model takes
+    ~10 s, and the tests of the listing read its records, not the counting (the cache's own key and rebuild
+    are tested on a copy). pytest-xdist's workers share one count through a file lock."""
+    from filelock import FileLock
+
+    import vidbench.models_listing as listing
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the session's, shared by workers
+    cache = root / "models-cache"
+    with FileLock(str(root / "models-cache.lock")):
+        if not (cache / "counted").exists():
+            with pytest.MonkeyPatch.context() as env:
+                env.setenv("VIDBENCH_CACHE_DIR", str(cache))
+                listing.model_records()
+            (cache / "counted").touch()
+    return cache
+
+
+@pytest.fixture
+def models_cache(counted_models_cache, tmp_path, monkeypatch) -> Path:
+    """A copy of the session's counted `vidbench models` cache, as $VIDBENCH_CACHE_DIR for this test."""
+    copy = tmp_path / "models-cache"
+    shutil.copytree(counted_models_cache, copy)
+    monkeypatch.setenv("VIDBENCH_CACHE_DIR", str(copy))
+    return copy
 
 
 @pytest.fixture

@@ -273,7 +273,7 @@ def test_report_re_renders_from_the_store(tiny_run):
 
 
 # -- registries and environment -----------------------------------------------------------------------
-def test_models_csv_lists_the_registry_with_torchvision_gmacs():
+def test_models_csv_lists_the_registry_with_torchvision_gmacs(models_cache):
     result = invoke("models", "--format", "csv")
     assert result.exit_code == 0, result.output
     rows = {r["name"]: r for r in csv_rows(result.stdout)}
@@ -285,7 +285,7 @@ def test_models_csv_lists_the_registry_with_torchvision_gmacs():
     assert (r3d["family"], r3d["arch"], r3d["input"]) == ("cnn", "r3d", "16x112x112")
 
 
-def test_models_filters_and_formats():
+def test_models_filters_and_formats(models_cache):
     result = invoke("models", "*_tiny", "--family", "cnn", "--format", "json")
     assert result.exit_code == 0
     names = [r["name"] for r in json.loads(result.stdout)]

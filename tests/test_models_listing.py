@@ -21,9 +21,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("VIDBENCH_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path / "cache"
+def cache(models_cache):
+    """This test's copy of the session's counted cache (tests/conftest.py): counted once, not per test."""
+    return models_cache
 
 
 def test_published_top1_views_and_gmacs_per_video_beside_the_cost_per_clip(cache):

@@ -32,7 +32,14 @@ RUNTIMES = [pytest.param(rt, marks=pytest.mark.skipif(importlib.util.find_spec(p
 SPEED = ("params", "flops", "latency", "throughput", "memory")
 
 
-@pytest.mark.parametrize("runtime", RUNTIMES)
+# A whole run through AOTInductor compiles C++ for ~30 s: export's full run is `slow`. The default run keeps its
+# conversion (test_the_converted_model_is_the_model_at_any_batch[export]) and the whole run of the exported
+# runtimes' shared path (ExportedBackend) through onnxruntime and openvino.
+FULL_RUN_RUNTIMES = [pytest.param(*p.values, marks=[*p.marks, *([pytest.mark.slow] if p.values[0] == "export" else [])])
+                     for p in RUNTIMES]
+
+
+@pytest.mark.parametrize("runtime", FULL_RUN_RUNTIMES)
 def test_a_run_through_the_runtime_keeps_eagers_answers(runtime):
     spec = make_spec("c3d_tiny", runtime=runtime, metrics=SPEED, batch_size=1,
                      dataset_args={"num_classes": 4, "test_clips": 3})

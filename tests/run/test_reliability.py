@@ -24,21 +24,24 @@ PLUGIN = textwrap.dedent("""\
 
 
     class Slow(nn.Module):
-        def __init__(self, num_classes, how, sleep=0.3):
+        def __init__(self, num_classes, how, sleep=0.3, gate=""):
             super().__init__()
             self.fc = nn.Linear(3, num_classes)
-            self.how, self.sleep = how, sleep
+            self.how, self.sleep, self.gate = how, sleep, gate
 
         def forward(self, x):
             if self.how == "abort":
                 os.abort()
+            deadline = time.time() + 120  # a gated call waits for the test to open its gate (a file)
+            while self.gate and not os.path.exists(self.gate) and time.time() < deadline:
+                time.sleep(0.05)
             time.sleep(self.sleep)
             return self.fc(x.mean((2, 3, 4)))
 
 
     @register_model(family="cnn")
-    def slow_model(num_classes: int = 4, k: int = 0, sleep: float = 0.3):
-        return Slow(num_classes, "sleep", sleep)
+    def slow_model(num_classes: int = 4, k: int = 0, sleep: float = 0.3, gate: str = ""):
+        return Slow(num_classes, "sleep", sleep, gate if k > 0 else "")  # the first run is never gated
 
 
     @register_model(family="cnn")
@@ -51,7 +54,7 @@ SUITE = textwrap.dedent("""\
     plugins: [plugin.py]
     models:
       - name: slow_model
-        args: {{sleep: {sleep}}}
+        args: {{sleep: {sleep}, gate: "{gate}"}}
         grid: {{k: {ks}}}
     {extra_models}
     datasets: [{{name: random, args: {{num_classes: 4}}}}]
@@ -63,9 +66,11 @@ SUITE = textwrap.dedent("""\
     """)
 
 
-def write_suite(tmp_path, runs: int, extra_models: str = "", sleep: float = 0.3) -> None:
+def write_suite(tmp_path, runs: int, extra_models: str = "", sleep: float = 0.3, gate: str = "") -> None:
+    """`gate`: a file path; every run but the first then waits in its forward until the file exists."""
     (tmp_path / "plugin.py").write_text(PLUGIN)
-    (tmp_path / "suite.yaml").write_text(SUITE.format(ks=list(range(runs)), extra_models=extra_models, sleep=sleep))
+    (tmp_path / "suite.yaml").write_text(SUITE.format(ks=list(range(runs)), extra_models=extra_models, sleep=sleep,
+                                                      gate=gate))
 
 
 def vidbench(*args, **kw):
@@ -92,7 +97,10 @@ def stored(folder) -> list[tuple]:
     if not (folder / "results.sqlite").exists():
         return []
     with sqlite3.connect(folder / "results.sqlite") as conn:
-        return conn.execute("SELECT run_id, status, finished_at, latency_ms_p50 FROM runs").fetchall()
+        try:
+            return conn.execute("SELECT run_id, status, finished_at, latency_ms_p50 FROM runs").fetchall()
+        except sqlite3.OperationalError:  # the sweep has created the file but not yet its table
+            return []
 
 
 def wait_for_rows(folder, n: int, timeout: float = 120) -> list[tuple]:
@@ -129,7 +137,8 @@ def test_kill_9_then_the_same_command_finishes_the_rest_without_recomputing(tmp_
 
 
 def test_a_second_sweep_on_the_same_folder_is_refused_and_results_read_meanwhile(tmp_path):
-    write_suite(tmp_path, runs=6, sleep=1.5)  # ≥ 4.5 s a run: the first sweep outlasts the second's start
+    gate = tmp_path / "gate"  # the first sweep's second run waits until the test opens it: it outlasts the
+    write_suite(tmp_path, runs=3, sleep=0.0, gate=str(gate))  # second sweep's start however slow the machine
     out = tmp_path / "out"
     first = vidbench("run", "suite.yaml", "--output", str(out), cwd=tmp_path)
     try:
@@ -142,10 +151,11 @@ def test_a_second_sweep_on_the_same_folder_is_refused_and_results_read_meanwhile
                                  capture_output=True, text=True, timeout=120)
         assert reading.returncode == 0 and "slow_model" in reading.stdout
     finally:
+        gate.touch()
         first.wait(timeout=300)
     assert first.returncode == 0
     rows = stored(out)
-    assert len(rows) == 6 == len({r[0] for r in rows})
+    assert len(rows) == 3 == len({r[0] for r in rows})
 
 
 def test_ray_executor_on_a_real_local_cluster_with_a_crashing_run(tmp_path):
