@@ -33,7 +33,7 @@ def test_skips_are_grouped_and_the_finished_runs_are_tabled(tmp_path):
     grouped = [line for line in lines if "skipped:" in line]
     assert len(grouped) == 1 and grouped[0].startswith("4 runs on cuda:7 skipped: ")
     assert not any(": skipped" in line for line in lines)  # no line per skipped run
-    start = next(i for i, line in enumerate(lines) if "4 finished run(s)" in line)
+    start = next(i for i, line in enumerate(lines) if "4 finished runs" in line)
     table = "\n".join(lines[start:])
     for header in ("model", "input", "params", "GMACs", "p50 ms"):
         assert header in table

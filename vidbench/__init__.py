@@ -19,6 +19,7 @@ except metadata.PackageNotFoundError:  # running from a source tree that is not 
 _FACE = {
     "create_model": "vidbench.models", "list_models": "vidbench.models", "register_model": "vidbench.models",
     "create_dataset": "vidbench.data", "list_datasets": "vidbench.data", "register_dataset": "vidbench.data",
+    "run_suite": "vidbench.api", "load_results": "vidbench.api",
 }
 
 __all__ = ["__version__", *sorted(_FACE)]

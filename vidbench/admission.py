@@ -16,7 +16,8 @@ from vidbench.backends import backend_for
 from vidbench.data import dataset_info
 from vidbench.errors import RegistryError, SuiteError
 from vidbench.models import check_weights, model_info
-from vidbench.suite.expand import VIEW_KEYS, ModelRun, combinations, unique_runs
+from vidbench.suite.expand import ModelRun, combinations, unique_runs
+from vidbench.suite.published import VIEW_KEYS
 from vidbench.suite.paths import resolve_args
 from vidbench.suite.protocols import check_protocol
 from vidbench.suite.schema import Suite

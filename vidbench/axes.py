@@ -138,8 +138,9 @@ class TrainKey:
 
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("constant", "cosine")
-PROTOCOLS = ("full", "linear_probe", "partial")  # what of a (pretrained) model trains: all, the head, all but
-# the first `freeze` stages
+PROTOCOLS = ("full", "linear_probe", "partial", "attentive_probe")  # what of a (pretrained) model trains: all,
+# the head, all but the first `freeze` stages, a cross-attention head over the frozen encoder's tokens
+PROBES = ("linear_probe", "attentive_probe")  # the frozen-backbone protocols (their features can be cached)
 # The optimizer state is part of a training step's peak memory: the optimizer (and SGD's momentum buffer)
 # change `memory` as well as the trained metrics.
 _OPTIMIZER_STATE = frozenset({"accuracy", "train_throughput", "memory"})
@@ -163,11 +164,24 @@ TRAIN_KEYS: tuple[TrainKey, ...] = (
     TrainKey("eval_every", Annotated[int, Field(ge=0)], 0, left_out_at=0, affects=frozenset({"accuracy"})),
     # Where the trained weights go changes no figure: never part of the identity.
     TrainKey("save_weights", bool, False, left_out_at=False, affects=frozenset()),
+    # Frozen-backbone probes (vidbench.measure.feature_cache). `probe_views: N` draws N augmented views of
+    # each training video up front and epoch e trains on view (e - 1) mod N; 0 trains on what the loader
+    # draws each epoch, as before (cached only where the split draws nothing at random). `feature_cache:
+    # false` recomputes the same features every epoch (the reference; the same figures, slower).
+    TrainKey("probe_views", Annotated[int, Field(ge=0)], 0, left_out_at=0, affects=frozenset({"accuracy", "knn"})),
+    TrainKey("feature_cache", bool, True, left_out_at=True, affects=frozenset({"accuracy"})),
+    # The attentive probe's depth (blocks, the last one cross-attention from a learned query) and heads:
+    # V-JEPA 2's defaults (facebookresearch/vjepa2, configs/eval: num_probe_blocks 4, num_heads 16).
+    TrainKey("probe_depth", PositiveInt, 4, left_out_at=4),
+    TrainKey("probe_heads", PositiveInt, 16, left_out_at=16),
+    # Neighbours of the k-NN metric (cosine, similarity-weighted votes).
+    TrainKey("knn_k", PositiveInt, 20, left_out_at=20, affects=frozenset({"knn"})),
 )
 TRAIN_BY_NAME = {k.name: k for k in TRAIN_KEYS}
 # Benchmark settings added after stores existed, at the value that measures as before: left out of the
 # identity there (the benchmark block is part of every timed run's identity).
-NEUTRAL_BENCHMARK = {"parity_floor": 99.0}
+# `views_batch: None` (automatic: all of a video's views in one batch, halved on out-of-memory) measures as before.
+NEUTRAL_BENCHMARK = {"parity_floor": 99.0, "views_batch": None}
 # The values that train as before a key existed: what older specs and stores are read with.
 NEUTRAL_TRAIN = {k.name: k.left_out_at for k in TRAIN_KEYS if k.left_out_at is not ALWAYS}
 

@@ -31,6 +31,20 @@ if not out.is_terminal:  # piped output: no wrapping of wide tables to a guessed
 err = Console(stderr=True, soft_wrap=True)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from vidbench import __version__
+
+        print(f"vidbench {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print vidbench's version and exit.")) -> None:
+    """Benchmark and ablate video understanding models."""
+
+
 def _add_row(table: Table, *cells, **kwargs) -> None:
     """A table row shown as written: model variants like 'c3d_tiny[weights=…]' are not rich markup."""
     table.add_row(*(Text(c) if isinstance(c, str) else c for c in cells), **kwargs)
@@ -265,7 +279,7 @@ def _print_finished(prepared) -> None:
     answer is on screen without opening the report."""
     from vidbench.metrics import columns_of
     from vidbench.report.frame import load_run_folder
-    from vidbench.report.tables import format_value
+    from vidbench.report.tables import _py, format_value
 
     ids = {s.run_id for s in prepared.specs}
     frame = load_run_folder(prepared.output, details=False).frame
@@ -274,17 +288,21 @@ def _print_finished(prepared) -> None:
         return
     figures = [columns_of(m)[0] for m in prepared.suite.metrics]
     figures = [c for c in figures if frame[c].notna().any()]
-    table = Table(title=f"{len(frame)} finished run(s)", title_justify="left")
-    varying = [c for c in ("runtime", "seed") if frame[c].nunique() > 1]  # shown only when they differ
-    for name in ("model", "dataset", "input", "batch", "device", "precision", *varying):
+    from vidbench.axes import AXES_BY_NAME
+    from vidbench.report.frame import varying_axes
+
+    table = Table(title=f"{len(frame)} finished run{'' if len(frame) == 1 else 's'}", title_justify="left")
+    # every axis that tells two runs apart (runtime, precision, seed, dataset args...) besides the input
+    varying = [c for c in varying_axes(frame, always=("batch_size", "device", "precision")) if c not in ("resolution",
+                                                                                             "clip_length")]
+    for name in ("model", "dataset", "input", *(AXES_BY_NAME[c].short if c in AXES_BY_NAME else c for c in varying)):
         table.add_column(name)
     for c in figures:
         table.add_column(SHORT_HEADERS.get(c, c), justify="right")
     shown = frame.sort_values(["dataset", "device", "variant", "side", "clip_length", "seed"], kind="stable")
     for _, r in shown.head(MAX_SUMMARY_ROWS).iterrows():
-        _add_row(table, r["variant"], r["dataset"], f"{r['resolution']}px × {r['clip_length']}", str(r["batch_size"]),
-                      r["device"], r["precision"], *(str(r[c]) for c in varying),
-                      *(format_value(r[c]) for c in figures))
+        _add_row(table, r["variant"], r["dataset"], f"{r['resolution']}px × {r['clip_length']}",
+                 *(format_value(_py(r[c])) for c in varying), *(format_value(_py(r[c])) for c in figures))
     out.print(table)
     if len(frame) > MAX_SUMMARY_ROWS:
         out.print(f"… and {len(frame) - MAX_SUMMARY_ROWS} more in the report", highlight=False)
@@ -348,10 +366,17 @@ def results(
                                           help="Write to this file instead of stdout (required for parquet)."),
     aggregated: bool = typer.Option(False, "--aggregate",
                                     help="One row per configuration (seeds folded): mean, std, n, 95% interval."),
+    to: Optional[str] = typer.Option(None, "--to", help="Log the runs to a tracker instead: mlflow."),
+    tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri",
+                                               help="With --to mlflow: the tracking URI (default: MLflow's own)."),
 ):
     """The runs of a run folder, one row per run (or per configuration), on stdout (or --output FILE)."""
-    from vidbench.report.frame import export_frame, load_run_folder, records_json, require_run_folder
-    from vidbench.report.frame import write_parquet_frame
+    from vidbench.report.frame import records_json, require_run_folder, write_parquet_frame
+    from vidbench.report.tables import _py, format_value
+
+    if to is not None:
+        _results_to(folder, to, tracking_uri)
+        return
 
     if fmt is ResultsFormat.parquet and output is None:
         raise UsageError("--format parquet writes a binary file: give it --output FILE")
@@ -360,39 +385,63 @@ def results(
     if output is not None and fmt is ResultsFormat.table:
         raise UsageError("--output takes csv, json, md or parquet; the table is for the terminal")
     require_run_folder(folder)
-    from vidbench.report.render import MD_COLUMNS, header
-    from vidbench.report.tables import _py, format_value, markdown_table
+    from vidbench.report.sections.columns import header
 
-    if aggregated:
-        from vidbench.report.aggregate import aggregate, aggregate_rows, export_aggregate
-
-        configs = aggregate(load_run_folder(folder).frame)
-        table, unit = export_aggregate(configs), "configurations"
-        shown = aggregate_rows(configs)
-        columns, headers = list(shown.columns), [header(c) for c in shown.columns]
-    else:
-        frame = load_run_folder(folder, details=False).frame
-        table, unit, shown = export_frame(frame), "runs", frame
-        columns, headers = list(MD_COLUMNS) if fmt is ResultsFormat.table else list(table.columns), None
+    table, unit, shown, columns = _results_view(folder, aggregated, fmt is ResultsFormat.table)
+    headers = [header(c) for c in columns]
     if fmt is ResultsFormat.parquet:
         write_parquet_frame(table, output)
         err.print(f"{len(table)} {unit} → {output}", highlight=False)
         return
     if fmt is ResultsFormat.table:
         rich_table = Table(title=f"{folder}: {len(shown)} {unit}")
-        for c in columns:
-            rich_table.add_column(header(c))
+        for h in headers:
+            rich_table.add_column(h)
         for _, row in shown.iterrows():
             _add_row(rich_table, *(format_value(_py(row[c])) for c in columns))
         out.print(rich_table)
         return
+    from vidbench.report.tables import markdown_table
+
     text = {ResultsFormat.csv: lambda: table.to_csv(index=False), ResultsFormat.json: lambda: records_json(table) + "\n",
-            ResultsFormat.md: lambda: markdown_table(shown, columns, headers or [header(c) for c in columns]) + "\n",
-            }[fmt]()
+            ResultsFormat.md: lambda: markdown_table(shown, columns, headers) + "\n"}[fmt]()
     if output is not None:
         output.write_text(text)
     else:
         sys.stdout.write(text)
+
+
+def _results_to(folder: Path, to: str, tracking_uri: str | None) -> None:
+    """`results --to mlflow`: every run logged to the tracker, one line said."""
+    if to != "mlflow":
+        raise UsageError(f"--to takes mlflow, not {to!r}")
+    from vidbench.report.frame import require_run_folder
+
+    require_run_folder(folder)
+    from vidbench.export.mlflow import export_folder
+
+    done = export_folder(folder, tracking_uri)
+    err.print(f"{done['logged']} runs logged to MLflow experiment {done['experiment']!r}"
+              + (f" ({done['already']} logged before)" if done["already"] else "")
+              + (f" at {tracking_uri}" if tracking_uri else ""), highlight=False, markup=False)
+
+
+def _results_view(folder: Path, aggregated: bool, terminal: bool):
+    """What `results` writes (the export), what it shows as a table, and that table's columns: on the terminal,
+    the runs' headline figures after every axis that tells two runs apart; in Markdown, every column."""
+    from vidbench.report.frame import export_frame, load_run_folder
+
+    if aggregated:
+        from vidbench.report.aggregate import aggregate, aggregate_rows, export_aggregate
+
+        configs = aggregate(load_run_folder(folder).frame)
+        shown = aggregate_rows(configs)
+        return export_aggregate(configs), "configurations", shown, list(shown.columns)
+    from vidbench.report.layout import result_columns
+
+    frame = load_run_folder(folder, details=False).frame
+    table = export_frame(frame)
+    return table, "runs", frame, result_columns(frame) if terminal else list(table.columns)
 
 
 @app.command()
@@ -427,9 +476,8 @@ def compare(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write md, html or csv to this file."),
 ):
     """The same runs of two folders side by side; exit 1 when any metric regressed beyond the threshold."""
-    from vidbench.report.compare import (compare_folders, display_columns, display_rows, env_notice, failed_columns,
-                                         render_html, summary)
-    from vidbench.report.tables import _py, format_value, markdown_table
+    from vidbench.report.compare import compare_folders
+    from vidbench.report.compare_view import env_notice, render_html, summary
 
     if fmt not in ("table", "md", "html", "csv"):
         raise UsageError(f"--format takes table, md, html or csv, not {fmt!r}")
@@ -441,32 +489,11 @@ def compare(
     notice = env_notice(result)
     if notice:
         err.print(notice, highlight=False, markup=False)
-    rows = display_rows(result)
-    shown, broke_columns = display_columns(result), failed_columns(result)
-    text = None
-    if fmt == "csv":
-        text = result.rows.to_csv(index=False)
-    elif fmt == "html":
-        text = render_html(result, folder_a, folder_b)
-    elif fmt == "md":
-        text = markdown_table(rows, shown) + "\n"
-        if len(result.status_changes):
-            text += "\nRuns ok in A that failed in B:\n\n" + markdown_table(result.status_changes, broke_columns) + "\n"
+    if fmt == "table":
+        _print_comparison(result, f"{folder_a} → {folder_b}")
     else:
-        table = Table(title=f"{folder_a} → {folder_b}")
-        for c in shown:
-            table.add_column(c)
-        for _, r in rows.iterrows():
-            _add_row(table, *(format_value(_py(r[c])) for c in shown), style="red" if r["regression"] else None)
-        out.print(table)
-        if len(result.status_changes):
-            broke = Table(title="runs ok in A that failed in B")
-            for c in broke_columns:
-                broke.add_column(c)
-            for _, r in result.status_changes.iterrows():
-                _add_row(broke, *(format_value(_py(r[c])) for c in broke_columns), style="red")
-            out.print(broke)
-    if text is not None:
+        text = {"csv": lambda: result.rows.to_csv(index=False), "md": lambda: _comparison_markdown(result),
+                "html": lambda: render_html(result, folder_a, folder_b)}[fmt]()
         if output is not None:
             output.write_text(text)
         else:
@@ -475,6 +502,45 @@ def compare(
     for method in sorted({m for m in result.rows["method"] if m}):
         err.print(f"test: {method}", highlight=False)
     raise typer.Exit(1 if result.regression_count else 0)
+
+
+def _comparison_tables(result) -> list[tuple[str, object, list[str], str | None]]:
+    """The comparison's tables, each (title, rows, columns, row style): the changes, the runs that broke,
+    the runs in one folder only."""
+    from vidbench.report.compare_view import (display_columns, display_rows, failed_columns, one_side_columns,
+                                              one_side_tables)
+
+    tables = [("", display_rows(result), display_columns(result), None)]
+    if len(result.status_changes):
+        tables.append(("runs ok in A that failed in B", result.status_changes, failed_columns(result), "red"))
+    return tables + [(title, runs, one_side_columns(result), None) for title, runs in one_side_tables(result)]
+
+
+def _print_comparison(result, title: str) -> None:
+    from vidbench.report.compare_view import counted_line
+    from vidbench.report.tables import _py, format_value
+
+    for i, (name, rows, columns, style) in enumerate(_comparison_tables(result)):
+        table = Table(title=name or title)
+        for c in columns:
+            table.add_column(c)
+        for _, r in rows.iterrows():
+            red = style or ("red" if i == 0 and r["regression"] else None)
+            _add_row(table, *(format_value(_py(r[c])) for c in columns), style=red)
+        out.print(table)
+    if counted_line(result):
+        out.print(counted_line(result), highlight=False, markup=False)
+
+
+def _comparison_markdown(result) -> str:
+    from vidbench.report.compare_view import counted_line
+    from vidbench.report.tables import markdown_table
+
+    text = ""
+    for name, rows, columns, _ in _comparison_tables(result):
+        text += (f"\n{name[0].upper()}{name[1:]}:\n\n" if name else "") + markdown_table(rows, columns) + "\n"
+    line = counted_line(result)
+    return text + (f"\n{line}.\n" if line else "")
 
 
 @app.command()

@@ -39,10 +39,11 @@ MEASURES: tuple[Measure, ...] = (
     Measure("data_throughput", "clips per second of the input pipeline (decode + transforms)"),
     Measure("energy", "joules per clip over the timed inference loop and training steps, from the device's "
                       "own counters (NVML on CUDA, RAPL on CPU; device-wide)", timed=True),
+    Measure("knn", "k-NN top-1 of the frozen encoder's features (validation against training; no training)"),
 )
 MEASURE_NAMES = tuple(m.name for m in MEASURES)
 # Asked for only by name: a suite that lists no metrics keeps the run ids it had before these existed.
-OPT_IN = ("data_throughput", "energy")
+OPT_IN = ("data_throughput", "energy", "knn")
 DEFAULT_MEASURES = tuple(m for m in MEASURE_NAMES if m not in OPT_IN)
 TIMED_MEASURES = frozenset(m.name for m in MEASURES if m.timed)
 
@@ -164,6 +165,9 @@ COLUMNS: tuple[Column, ...] = (
            not_compared="an epoch number, not a figure to improve"),
     Column("train_s", "accuracy", "training time (s, wall)", "lower", noise="single"),
     Column("train_pflops", "accuracy", "training PFLOPs (train GMACs × 2 × clips seen)", "lower"),
+    # A zero-training signal of a frozen encoder: k-NN over its cached features (metric `knn`, opt-in).
+    Column("knn_top1", "knn", "k-NN top-1 (%, frozen features)", "higher", noise="seed", limits=PERCENT,
+           short="k-NN top-1 (%)"),
 )
 COLUMNS_BY_NAME = {c.name: c for c in COLUMNS}
 CONTRACT_COLUMNS = tuple(c.name for c in COLUMNS if c.contract)

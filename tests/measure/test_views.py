@@ -8,7 +8,7 @@ import torch
 from tests.data.conftest import folder_tree  # noqa: F401  (fixture: a tiny video-folder tree)
 from vidbench.data import create_dataset
 from vidbench.data.loader import make_loader
-from vidbench.measure.views import evaluate_views
+from vidbench.measure.views import chunk_sizes, evaluate_views, halving_on_oom
 
 
 class ChannelMeans(torch.nn.Module):
@@ -62,3 +62,41 @@ def test_evaluate_views_over_a_multi_view_loader(folder_tree):  # noqa: F811
     acc = evaluate_views(model, make_loader(splits.val, 2, num_workers=0), splits.num_classes, "cpu", "fp32")
     assert acc.samples == len(splits.val) and acc.clips == 4 * len(splits.val)
     assert 0 <= acc.clip_top1 <= 100 and 0 <= acc.video_top1 <= 100
+
+
+# -- views in chunks (`benchmark.views_batch`) ---------------------------------------------------------------
+def test_chunk_sizes_are_the_fewest_even_calls_within_the_limit():
+    assert chunk_sizes(30, None) == [30] and chunk_sizes(30, 30) == [30] and chunk_sizes(30, 64) == [30]
+    assert chunk_sizes(250, 64) == [63, 63, 62, 62]
+    assert chunk_sizes(30, 8) == [8, 8, 7, 7] and chunk_sizes(5, 1) == [1] * 5
+    for views, limit in ((250, 125), (250, 62), (7, 3), (30, 4)):
+        sizes = chunk_sizes(views, limit)
+        assert sum(sizes) == views and max(sizes) <= limit and len(sizes) == -(-views // limit)
+
+
+def test_an_automatic_limit_halves_on_out_of_memory_and_an_asked_one_does_not():
+    tried, released = [], []
+
+    def attempt(limit):
+        tried.append(limit)
+        if (limit or 250) > 62:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 9 GiB")
+        return "ran"
+
+    assert halving_on_oom(attempt, 250, None, lambda: released.append(1)) == ("ran", 62, 2)
+    assert tried == [None, 125, 62] and len(released) == 2
+    with pytest.raises(torch.OutOfMemoryError):
+        halving_on_oom(attempt, 250, 100)  # asked for: its out-of-memory error is the run's
+    with pytest.raises(ValueError):
+        halving_on_oom(lambda limit: (_ for _ in ()).throw(ValueError("bad shape")), 250, None)
+
+
+@pytest.mark.parametrize("views_batch", [1, 2, 4, 5, 100])
+def test_views_in_chunks_score_exactly_as_one_view_at_a_time(views_batch):
+    torch.manual_seed(0)
+    clips = torch.randn(3, 4, 3, 2, 4, 4)  # 3 videos × 4 views
+    loader = [(clips, torch.tensor([0, 1, 2]))]
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 2 * 4 * 4, 6))
+    plain = evaluate_views(model, loader, 6, "cpu", "fp32")
+    chunked = evaluate_views(model, loader, 6, "cpu", "fp32", views_batch=views_batch)
+    assert chunked == plain

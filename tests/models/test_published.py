@@ -17,6 +17,7 @@ from vidbench.models import list_models, model_info
 from vidbench.models.published import (
     K400,
     NO_PUBLISHED,
+    PUBLISHED,
     OWN_RESULTS,
     SSV2,
     TORCHVISION_RESULTS,
@@ -275,3 +276,20 @@ def test_the_module_imports_no_torch_at_import_time():
     top_level = {alias.name.split(".")[0] for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
     top_level |= {node.module.split(".")[0] for node in tree.body if isinstance(node, ast.ImportFrom) and node.module}
     assert not top_level & {"torch", "torchvision", "vidbench"}
+
+
+@pytest.mark.parametrize(("model", "index", "result"), [
+    (m, i, r) for m, results in PUBLISHED.items() for i, r in enumerate(results)])
+def test_every_entry_states_its_protocol_or_says_why_not(model, index, result):
+    """Frame stride, resize and sampling: stated, or None with the reason (Published.unstated): never a guess."""
+    from vidbench.models.published import PROTOCOL_FIELDS, SAMPLINGS
+
+    for name in PROTOCOL_FIELDS:
+        reason = result.unknown(name)
+        assert (getattr(result, name) is None) == (reason is not None), (model, index, name)
+        assert reason is None or (name in dict(result.unstated) and len(reason) > 20), (model, index, name)
+    assert result.sampling in (*SAMPLINGS, None)
+    assert result.frame_stride is None or result.frame_stride >= 1
+    assert result.resize is None or len(result.resize) in (1, 2)
+    if result.sampling == "segments":
+        assert result.unknown("frame_stride")  # one frame per segment: no stride

@@ -156,3 +156,24 @@ def test_no_section_without_full_size_runs_with_a_per_video_cost(tmp_path):
     assert published_view(load_run_folder(unknown).frame) is None
     render_reports(tiny)
     assert TITLE not in (tiny / "report.md").read_text() and 'id="published"' not in (tiny / "report.html").read_text()
+
+
+# -- the whole protocol ---------------------------------------------------------------------------------------
+def test_at_the_published_protocol_means_the_whole_protocol():
+    from vidbench.report.published_join import protocol_check
+
+    x3d = primary_result("x3d_m")
+    assert protocol_check(x3d, 30, 16, "256", 5) == (True, "yes: 10×3 views at 16×256², stride 5")
+    assert protocol_check(x3d, 30, 16, "256", 1) == (
+        False, "NOT measured at the published protocol: frame stride 1, not 5")
+    assert protocol_check(x3d, 30, 16, "256", 5, {"test_clips": 30, "test_crops": 1}) == (
+        False, "NOT measured at the published protocol: 30×1 views, not 10×3 = 30")
+    tsn = primary_result("tsn_resnet50")  # 25 single frames x 10 crops: no stride to compare
+    assert protocol_check(tsn, 250, 1, "224", 1) == (True, "yes: 25×10 views at 1×224²")
+    assert protocol_check(tsn, 250, 8, "224", 1)[1] == ("NOT measured at the published protocol: "
+                                                        "input 8×224², not 1×224²")
+    assert protocol_check(tsn, 250, 1, "224", 1, {"test_clips": 25, "test_crops": 10}, "video-folder") == (
+        False, "NOT measured at the published protocol: dense sampling, not segments")
+    r3d = primary_result("r3d_18")  # torchvision states a frame rate, not a stride
+    assert protocol_check(r3d, 5, 16, "112", 1) == (
+        True, "yes: 5×1 views at 16×112² (frame stride not stated by the source)")

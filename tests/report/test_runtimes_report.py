@@ -6,6 +6,7 @@ nothing was run under a second runtime."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.conftest import make_spec
@@ -89,3 +90,22 @@ def test_no_section_without_a_second_runtime(tmp_path):
     assert runtime_view(load_run_folder(tmp_path).frame) is None
     render_reports(tmp_path)
     assert "## Runtimes" not in (tmp_path / "report.md").read_text()
+
+
+def test_a_pick_is_faster_only_when_its_printed_interval_excludes_no_difference():
+    """The deploy report once said "faster than onnxruntime by 5% [-1, 9]": a significant test whose printed
+    interval holds 0 is a tie, and the tie prints the interval it rests on (issue 25)."""
+    from vidbench.report.runtimes import _margin
+
+    rng = np.random.default_rng(0)
+    base = rng.lognormal(-6, 0.05, 400)
+
+    def run(runtime, samples):
+        return pd.Series({"runtime": runtime, "detail": {"inference_s": {"samples": list(samples)}}})
+
+    clear = _margin(run("openvino", base / 1.3), run("onnxruntime", base))
+    assert clear.startswith("faster than onnxruntime by 30%")
+    close = _margin(run("openvino", rng.lognormal(-6, 0.3, 400) / 1.03), run("onnxruntime", rng.lognormal(-6, 0.3, 400)))
+    assert close.startswith("tied with onnxruntime (difference within noise: ")
+    lo = int(close.split("[")[1].split(",")[0])
+    assert lo <= 0

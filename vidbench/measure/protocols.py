@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import torch.nn as nn
 
+from vidbench.axes import PROBES
 from vidbench.models import model_info
 from vidbench.models.stages import Stage, acts_on_stages, in_stage, model_stages
 
@@ -46,7 +47,7 @@ def transfer_plan(model: nn.Module, model_name: str, train: dict[str, Any]) -> T
     freeze, decay, lr = int(train.get("freeze") or 0), float(train.get("layer_decay") or 1.0), float(train["lr"])
     info = model_info(model_name)
     stages: list[Stage] = model_stages(model_name, model) if acts_on_stages(train) else []
-    if protocol == "linear_probe":
+    if protocol in PROBES:  # the attentive probe's own head is built over cached features (scenarios/probing)
         def frozen(name: str) -> bool:
             return not in_stage(name, info.head)
     elif protocol == "partial":
@@ -68,7 +69,7 @@ def transfer_plan(model: nn.Module, model_name: str, train: dict[str, Any]) -> T
         groups.setdefault(decay ** depth, []).append(param)
     param_groups = [{"params": ps, "lr": lr * scale} for scale, ps in sorted(groups.items(), reverse=True)]
 
-    if protocol == "linear_probe":
+    if protocol in PROBES:
         def train_mode(m: nn.Module) -> None:
             m.eval()
             for head in _modules_under(m, info.head):

@@ -44,10 +44,19 @@ __all__ = [
 ]
 
 
+SAMPLINGS = ("dense", "segments")  # frames `frame_stride` apart, or one frame per segment (TSN)
+PROTOCOL_FIELDS = ("frame_stride", "resize", "sampling")  # the protocol fields a source may leave unstated
+
+
 @dataclass(frozen=True)
 class Published:
     """One published result: `top1`/`top5` in percent (`top5` None where the source gives none), measured
-    with `clips` temporal clips × `crops` spatial crops of `frames` frames at `size`×`size` px each."""
+    with `clips` temporal clips × `crops` spatial crops of `frames` frames at `size`×`size` px each.
+
+    The rest of the test protocol, as the source states it: `frame_stride` (the sampling rate, in frames
+    of the video), `resize` (`(256,)`: the short side; `(128, 171)`: frames resized to h × w) before
+    cropping, and `sampling` (`segments`: one frame per segment, TSN). A field the source does not state
+    is None, with its reason in `unstated` (field, why): never a guess."""
 
     dataset: str
     top1: float
@@ -58,7 +67,22 @@ class Published:
     crops: int
     pretraining: str
     source: str
-    note: str = ""  # protocol details the fields do not carry (sampling rate, resize, ...)
+    note: str = ""  # protocol details the fields do not carry
+    frame_stride: int | None = None
+    resize: tuple[int, ...] | None = None
+    sampling: str | None = "dense"
+    unstated: tuple[tuple[str, str], ...] = ()  # (field, why the source does not state it)
+
+    def __post_init__(self):
+        if self.sampling is not None and self.sampling not in SAMPLINGS:
+            raise ValueError(f"sampling {self.sampling!r}: use one of {', '.join(SAMPLINGS)}")
+
+    def unknown(self, field: str) -> str | None:
+        """Why `field` is None (None: it is stated); a row without its reason says it is not recorded
+        (tests/models/test_published.py holds every built-in row to a reason)."""
+        if getattr(self, field) is not None:
+            return None
+        return dict(self.unstated).get(field, "not recorded in vidbench.models.published")
 
     @property
     def views(self) -> int:
@@ -74,6 +98,13 @@ class Published:
     def protocol(self) -> str:
         """E.g. "16x224x224, 10x3 views"."""
         return f"{self.input}, {self.clips}x{self.crops} views"
+
+    @property
+    def resize_text(self) -> str | None:
+        """'short side 256' or '128x171'; None where unstated."""
+        if self.resize is None:
+            return None
+        return f"short side {self.resize[0]}" if len(self.resize) == 1 else "x".join(map(str, self.resize))
 
 
 # --- torchvision's models: its weights metadata is the source --------------------------------------------
@@ -119,10 +150,18 @@ def _number(text: str) -> int | float:
     return int(value) if value.is_integer() else value
 
 
+def _tv_stride(frame_rate: float | None) -> tuple[str, str]:
+    return ("frame_stride", f"torchvision resamples each video to frame_rate={frame_rate} fps and takes consecutive "
+                            "frames: a stride in the video's own frames depends on its frame rate")
+
+
 def _torchvision_row(weights: str, dataset: str, top1: float, top5: float | None, frames: int, crop: tuple[int, int],
                      clips: int, level: str, frame_rate: float | None, resize: object, recipe: str) -> Published:
     """One torchvision weight set's result, worded the same whether written out or read from its metadata."""
+    sized = isinstance(resize, (list, tuple))
     return Published(
+        frame_stride=None, resize=tuple(resize) if sized else None,
+        unstated=(_tv_stride(frame_rate),) + (() if sized else (("resize", "no resize_size in the weights' transforms"),)),
         dataset=dataset, top1=top1, top5=top5, frames=frames, size=crop[0], clips=clips,
         crops=1,  # the weights' transforms (and so the reference evaluation) take one centre crop
         pretraining=TORCHVISION_PRETRAINING.get(weights, "not stated in torchvision's metadata"),
@@ -194,12 +233,25 @@ _VMZ_NOTE = ("trained from scratch on Kinetics at this clip length; video accura
              "one centre 112 crop of 128x171 frames (VMZ tools/test_net.py: clip_per_video=10, crop_per_clip=1)")
 _MMACTION2 = "mmaction2 configs/recognition"
 _IMAGENET_1K = "ImageNet-1k"
+# Why a protocol field is None (Published.unstated):
+_SEGMENT_STRIDE = ("frame_stride", "one frame per segment: a frame stride does not apply")
+_SSV2 = "not recorded for Something-Something v2 rows (`protocol: published` runs the Kinetics-400 row)"
+_SSV2_UNSTATED = (("frame_stride", _SSV2), ("resize", _SSV2))
+# PySlowFast (and its forks: TimeSformer) scale the short side to TEST_CROP_SIZE when testing 3 spatial crops
+# (slowfast/datasets/kinetics.py: min_scale = max_scale = crop_size = TEST_CROP_SIZE).
+_PYSLOWFAST_3CROP = "short side = TEST_CROP_SIZE under 3 spatial crops (PySlowFast datasets/kinetics.py)"
+
+
+def _unstated(field: str, what: str) -> tuple[str, str]:
+    return (field, f"{what} does not state it")
 
 
 def _vmz(row: str, clip16: tuple[float, float], clip8: tuple[float, float]) -> tuple[Published, ...]:
     """A "Closer Look" 18-layer network: VMZ's 16- and 8-frame rows (16 frames first: vidbench's input)."""
     return tuple(
-        Published(K400, top1, top5, frames, 112, 10, 1, SCRATCH, f"{_VMZ}, row {row} {frames}x112x112", _VMZ_NOTE)
+        Published(K400, top1, top5, frames, 112, 10, 1, SCRATCH, f"{_VMZ}, row {row} {frames}x112x112", _VMZ_NOTE,
+                  frame_stride=None, resize=(128, 171),
+                  unstated=(_unstated("frame_stride", "VMZ's table (or the test_net.py args quoted)"),))
         for frames, (top1, top5) in ((16, clip16), (8, clip8))
     )
 
@@ -212,15 +264,20 @@ def _x3d(name: str, frames: int, rate: int, train_crop: int, test_crop: int, top
         Published(K400, top1_30view, None, frames, test_crop, 10, 3, SCRATCH,
                   f"{_PYSLOWFAST_ZOO}, 'X3D models' table, X3D {name}, 'top1 30-view' column; protocol: {config} "
                   f"(TEST.NUM_SPATIAL_CROPS 3, TEST_CROP_SIZE {test_crop}; 10 ensemble views by default)",
-                  f"{sampling}; the original X3D release (Feichtenhofer, X3D, CVPR 2020); top-5 not given"),
+                  f"{sampling}; the original X3D release (Feichtenhofer, X3D, CVPR 2020); top-5 not given; "
+                  f"{_PYSLOWFAST_3CROP}", frame_stride=rate, resize=(test_crop,)),
         Published(K400, top1_10view, None, frames, train_crop, 10, 1, SCRATCH,
                   f"{_PYSLOWFAST_ZOO}, 'X3D models' table, X3D {name}, 'top1 10-view' column; protocol: {config} "
                   f"('TEST_CROP_SIZE: {train_crop} # use if TEST.NUM_SPATIAL_CROPS: 1')",
-                  f"{sampling}; 10 clips x 1 centre crop at the training crop; top-5 not given"),
+                  f"{sampling}; 10 clips x 1 centre crop at the training crop; top-5 not given",
+                  frame_stride=rate, resize=None,
+                  unstated=(("resize", "with 1 spatial crop PySlowFast scales the short side to the config's "
+                                       "TRAIN_JITTER_SCALES[0], which this row does not record"),)),
         Published(K400, ptv[0], ptv[1], frames, test_crop, 10, 3, SCRATCH,
                   f"{ptv_source}, X3D {name} row; protocol: PySlowFast configs/Kinetics/pytorchvideo/X3D_{name}.yaml "
                   f"(TEST_CROP_SIZE {test_crop}, 3 spatial crops x 10 clips)",
-                  f"{sampling}; PyTorchVideo's re-trained X3D"),
+                  f"{sampling}; PyTorchVideo's re-trained X3D; {_PYSLOWFAST_3CROP}", frame_stride=rate,
+                  resize=(test_crop,)),
     )
 
 
@@ -232,32 +289,37 @@ OWN_RESULTS: dict[str, tuple[Published, ...]] = {
                   "GluonCV model zoo (MXNet), action recognition, Kinetics400 table: c3d_kinetics400 "
                   "(dmlc/gluon-cv docs/model_zoo/csv_tables/Action_Recognitions/Kinetics400.csv)",
                   "clip length '16 (32/2)': 16 frames at stride 2; 112x112; '30 views for 3D networks (10 clips "
-                  "and 3-crop)' (docs/model_zoo/action_recognition_mxnet.rst); top-5 not given"),
+                  "and 3-crop)' (docs/model_zoo/action_recognition_mxnet.rst); top-5 not given",
+                  frame_stride=2, resize=None, unstated=(_unstated("resize", "GluonCV's table or its notes"),)),
     ),
     "i3d_r50": (
         Published(K400, 73.5, 90.8, 8, 256, 10, 3, SCRATCH,
                   f"{_PYSLOWFAST_ZOO}, 'Kinetics 400 and 600' table, I3D R50 8 x 8 (Kinetics/c2/I3D_8x8_R50)",
                   "8x8 (frames x sampling rate); crops x clips 3 x 10; TEST_CROP_SIZE 256 "
-                  "(configs/Kinetics/c2/I3D_8x8_R50.yaml)"),
+                  f"(configs/Kinetics/c2/I3D_8x8_R50.yaml); {_PYSLOWFAST_3CROP}", frame_stride=8, resize=(256,)),
         Published(K400, 73.27, 90.70, 8, 256, 10, 3, SCRATCH, f"{_PTV_ZOO}, I3D R50 8x8 row",
                   "8x8; 'Flops (G) x views' 37.53 x 3 x 10; TEST_CROP_SIZE 256 "
-                  "(PySlowFast configs/Kinetics/pytorchvideo/I3D_8x8_R50.yaml)"),
+                  f"(PySlowFast configs/Kinetics/pytorchvideo/I3D_8x8_R50.yaml); {_PYSLOWFAST_3CROP}",
+                  frame_stride=8, resize=(256,)),
     ),
     "slowfast_r50": (
         Published(K400, 77.0, 92.6, 32, 256, 10, 3, SCRATCH,
                   f"{_PYSLOWFAST_ZOO}, 'Kinetics 400 and 600' table, SlowFast R50 8 x 8 "
                   "(Kinetics/c2/SLOWFAST_8x8_R50)",
                   "8x8: the slow pathway sees 8 of the clip's 32 frames (NUM_FRAMES 32, SAMPLING_RATE 2); crops x "
-                  "clips 3 x 10; TEST_CROP_SIZE 256 (configs/Kinetics/c2/SLOWFAST_8x8_R50.yaml)"),
+                  f"clips 3 x 10; TEST_CROP_SIZE 256 (configs/Kinetics/c2/SLOWFAST_8x8_R50.yaml); {_PYSLOWFAST_3CROP}",
+                  frame_stride=2, resize=(256,)),
         Published(K400, 76.94, 92.69, 32, 256, 10, 3, SCRATCH, f"{_PTV_ZOO}, SlowFast R50 8x8 row",
                   "'Flops (G) x views' 65.71 x 3 x 10; NUM_FRAMES 32, TEST_CROP_SIZE 256 "
-                  "(PySlowFast configs/Kinetics/pytorchvideo/SLOWFAST_8x8_R50.yaml)"),
+                  f"(PySlowFast configs/Kinetics/pytorchvideo/SLOWFAST_8x8_R50.yaml); {_PYSLOWFAST_3CROP}",
+                  frame_stride=2, resize=(256,)),
         Published(SSV2, 61.68, 86.92, 32, 256, 1, 3,
                   "Kinetics-400 (supervised SlowFast R50 8x8)",
                   "PyTorchVideo model zoo, Something-Something V2 table (pytorchvideo docs/source/model_zoo.md), "
                   "SlowFast R50 8x8 row",
                   "'Flops (G) x views' 66.60 x 3 x 1; NUM_FRAMES 32, TEST_CROP_SIZE 256, NUM_ENSEMBLE_VIEWS 1, "
-                  "NUM_SPATIAL_CROPS 3 (PySlowFast configs/SSv2/pytorchvideo/SLOWFAST_8x8_R50.yaml)"),
+                  "NUM_SPATIAL_CROPS 3 (PySlowFast configs/SSv2/pytorchvideo/SLOWFAST_8x8_R50.yaml)",
+                  sampling=None, unstated=(*_SSV2_UNSTATED, ("sampling", _SSV2))),
     ),
     "x3d_xs": _x3d("XS", 4, 12, 160, 182, 68.7, 69.5, (69.12, 88.63), _PTV_ZOO),
     "x3d_s": _x3d("S", 13, 6, 160, 182, 73.1, 73.5, (73.33, 91.27), _PTV_ZOO),
@@ -281,33 +343,40 @@ OWN_RESULTS: dict[str, tuple[Published, ...]] = {
                   "(TSN; dmlc/gluon-cv docs/model_zoo/csv_tables/Action_Recognitions/Kinetics400.csv)",
                   "trained with 7 segments; tested with '250 views for 2D networks (25 frames and 10-crop)' "
                   "(docs/model_zoo/action_recognition_mxnet.rst); ResNet-18 v1b = torchvision's ResNet-18; "
-                  "top-5 not given"),
+                  "top-5 not given", sampling="segments", frame_stride=None, resize=None,
+                  unstated=(_SEGMENT_STRIDE, _unstated("resize", "GluonCV's table or its notes"))),
     ),
     "tsn_resnet50": (
         Published(K400, 74.12, 91.34, 1, 224, 25, 10, _IMAGENET_1K,
                   f"{_MMACTION2}/tsn/README.md, Kinetics-400, 1x1x8 ResNet50 row "
                   "(tsn_imagenet-pretrained-r50_8xb32-1x1x8-100e_kinetics400-rgb)",
                   "trained with 8 segments; testing protocol '25 clips x 10 crop': SampleFrames clip_len=1, "
-                  "num_clips=25, Resize short side 256, TenCrop 224"),
+                  "num_clips=25, Resize short side 256, TenCrop 224", sampling="segments", frame_stride=None,
+                  resize=(256,), unstated=(_SEGMENT_STRIDE,)),
         Published(SSV2, 35.51, 67.09, 1, 224, 25, 10, _IMAGENET_1K,
                   f"{_MMACTION2}/tsn/README.md, Something-Something V2, 1x1x8 ResNet50 row "
                   "(tsn_imagenet-pretrained-r50_8xb32-1x1x8-50e_sthv2-rgb)",
-                  "trained with 8 segments; testing protocol '25 clips x 10 crop' (TenCrop 224)"),
+                  "trained with 8 segments; testing protocol '25 clips x 10 crop' (TenCrop 224)",
+                  sampling="segments", unstated=_SSV2_UNSTATED),
     ),
     "tsm_resnet50": (
         Published(K400, 74.1, None, 8, 256, 10, 3, _IMAGENET_1K,
                   "TSM authors' model zoo (mit-han-lab/temporal-shift-module README), Kinetics-400 'Dense Sample' "
                   "table, TSM ResNet50 8 * 10clips (Lin et al., TSM, ICCV 2019, Table 1)",
                   "I3D dense sampling, 10 clips; test_models.py --test_crops=3 --dense_sample --full_res: 3 crops "
-                  "of 256 (scale_size); ImageNet-pretrained torchvision ResNet-50; top-5 not given"),
+                  "of 256 (scale_size); ImageNet-pretrained torchvision ResNet-50; top-5 not given",
+                  frame_stride=None, resize=(256,),
+                  unstated=(_unstated("frame_stride", "the README row (I3D dense sampling, no stride quoted)"),)),
         Published(K400, 73.18, 90.56, 8, 224, 1, 10, _IMAGENET_1K,
                   f"{_MMACTION2}/tsm/README.md, Kinetics-400, 1x1x8 ResNet50 row "
                   "(tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_kinetics400-rgb)",
-                  "uniform sampling of 8 segments (the 8-frame clip, one clip); '8 clips x 10 crop': TenCrop 224"),
+                  "uniform sampling of 8 segments (the 8-frame clip, one clip); '8 clips x 10 crop': TenCrop 224",
+                  sampling="segments", unstated=(_SEGMENT_STRIDE, _unstated("resize", "the README row quoted"))),
         Published(SSV2, 62.72, 87.70, 8, 256, 2, 3, _IMAGENET_1K,
                   f"{_MMACTION2}/tsm/README.md, Something-something V2, 1x1x8 ResNet50 row "
                   "(tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_sthv2-rgb)",
-                  "8 segments, twice_sample=True (2 clips), ThreeCrop 256"),
+                  "8 segments, twice_sample=True (2 clips), ThreeCrop 256", sampling="segments",
+                  unstated=_SSV2_UNSTATED),
     ),
     "timesformer_b": (
         Published(K400, 77.9, 93.2, 8, 224, 1, 3,
@@ -316,33 +385,38 @@ OWN_RESULTS: dict[str, tuple[Published, ...]] = {
                   "TimeSformer README model zoo (facebookresearch/TimeSformer), TimeSformer K400 8 frames 224 row",
                   "divided space-time attention; configs/Kinetics/TimeSformer_divST_8x32_224.yaml: 8 frames at "
                   "sampling rate 32, TEST_CROP_SIZE 224, NUM_ENSEMBLE_VIEWS 1, NUM_SPATIAL_CROPS 3; the README "
-                  "notes the released models were re-trained, so they may differ slightly from the paper's"),
+                  "notes the released models were re-trained, so they may differ slightly from the paper's; "
+                  f"{_PYSLOWFAST_3CROP} (TimeSformer is built on PySlowFast)", frame_stride=32, resize=(224,)),
         Published(SSV2, 59.1, 85.6, 8, 224, 1, 3,
                   "ImageNet-21k pre-trained, ImageNet-1k fine-tuned ViT-B/16 (timm jx_vit_base_p16_224, loaded by "
                   "TimeSformer's vit.py)",
                   "TimeSformer README model zoo (facebookresearch/TimeSformer), TimeSformer SSv2 8 frames 224 row",
                   "configs/SSv2/TimeSformer_divST_8_224.yaml: TEST_CROP_SIZE 224, NUM_ENSEMBLE_VIEWS 1, "
-                  "NUM_SPATIAL_CROPS 3"),
+                  "NUM_SPATIAL_CROPS 3", sampling=None, unstated=(*_SSV2_UNSTATED, ("sampling", _SSV2))),
     ),
     "videomae_vit_s": (
         Published(K400, 79.0, 93.8, 16, 224, 5, 3, "Kinetics-400 self-supervised (VideoMAE, 1600 ep)",
                   "VideoMAE MODEL_ZOO.md (MCG-NJU/VideoMAE), Kinetics-400, ViT-S 1600 epochs, #Frame 16x5x3",
                   "I3D dense sampling (sampling_rate 4); finetune.sh: --test_num_segment 5 --test_num_crop 3, "
-                  "input 224"),
+                  "input 224", frame_stride=4,
+                  unstated=(_unstated("resize", "the MODEL_ZOO row (or the finetune.sh args quoted)"),)),
         Published(SSV2, 66.8, 90.3, 16, 224, 2, 3, "Something-Something v2 self-supervised (VideoMAE, 2400 ep)",
                   "VideoMAE MODEL_ZOO.md (MCG-NJU/VideoMAE), Something-Something V2, ViT-S 2400 epochs, "
                   "#Frame 16x2x3",
-                  "TSN uniform sampling; finetune.sh: --test_num_segment 2 --test_num_crop 3, input 224"),
+                  "TSN uniform sampling; finetune.sh: --test_num_segment 2 --test_num_crop 3, input 224",
+                  sampling="segments", unstated=_SSV2_UNSTATED),
     ),
     "videomae_vit_b": (
         Published(K400, 81.5, 95.1, 16, 224, 5, 3, "Kinetics-400 self-supervised (VideoMAE, 1600 ep)",
                   "VideoMAE MODEL_ZOO.md (MCG-NJU/VideoMAE), Kinetics-400, ViT-B 1600 epochs, #Frame 16x5x3",
                   "I3D dense sampling (sampling_rate 4); finetune.sh: --test_num_segment 5 --test_num_crop 3, "
-                  "input 224"),
+                  "input 224", frame_stride=4,
+                  unstated=(_unstated("resize", "the MODEL_ZOO row (or the finetune.sh args quoted)"),)),
         Published(SSV2, 70.8, 92.4, 16, 224, 2, 3, "Something-Something v2 self-supervised (VideoMAE, 2400 ep)",
                   "VideoMAE MODEL_ZOO.md (MCG-NJU/VideoMAE), Something-Something V2, ViT-B 2400 epochs, "
                   "#Frame 16x2x3",
-                  "TSN uniform sampling; finetune.sh: --test_num_segment 2 --test_num_crop 3, input 224"),
+                  "TSN uniform sampling; finetune.sh: --test_num_segment 2 --test_num_crop 3, input 224",
+                  sampling="segments", unstated=_SSV2_UNSTATED),
     ),
     # vidbench's vivit_b is the factorised encoder (Model 2), so the FE row; the unfactorised ViViT-B/16x2
     # (79.9) is a different network.
@@ -351,7 +425,8 @@ OWN_RESULTS: dict[str, tuple[Published, ...]] = {
                   "Scenic ViViT model zoo (google-research/scenic scenic/projects/vivit/README.md), "
                   "ViViT-B/16x2 FE, Kinetics 400, views 4x3",
                   "32 frames at stride 2, crop 224 (configs/kinetics400/vivit_base_factorised_encoder.py: "
-                  "num_test_clips 4, do_three_spatial_crops); top-5 not given"),
+                  "num_test_clips 4, do_three_spatial_crops); top-5 not given", frame_stride=2,
+                  unstated=(_unstated("resize", "the Scenic README row (or the config keys quoted)"),)),
     ),
 }
 

@@ -18,6 +18,7 @@ from vidbench.axes import AXES
 from vidbench.measure.uncertainty import Interval, mean_interval, median_interval, quantile_interval
 from vidbench.measure.uncertainty import within_run_interval
 from vidbench.metrics import COLUMNS_BY_NAME, COMPARED_COLUMNS
+from vidbench.report.frame import SHOWN_AXES, varying_axes
 from vidbench.suite.spec import RunSpec, canonical_json
 
 REPLICATE_AXIS = "seed"
@@ -150,21 +151,20 @@ def export_aggregate(configs: pd.DataFrame) -> pd.DataFrame:
     and for every measured figure its summary value, std, n, 95% interval and how that was obtained."""
     if configs.empty:
         return pd.DataFrame(columns=[*IDENTITY_COLUMNS, "replicates", "seeds"])
-    out = configs[[*IDENTITY_COLUMNS, "replicates"]].copy()
-    out["seeds"] = [" ".join(map(str, s)) for s in configs["seeds"]]
-    for column in COMPARED_COLUMNS:
-        if column in configs and configs[column].notna().any():
-            for name in (column, *(f"{column}_{s}" for s in ("std", "n", "lo", "hi", "interval"))):
-                out[name] = configs[name]
+    seeds = pd.Series([" ".join(map(str, s)) for s in configs["seeds"]], index=configs.index, name="seeds")
+    figures = [name for column in COMPARED_COLUMNS if column in configs and configs[column].notna().any()
+               for name in (column, *(f"{column}_{s}" for s in ("std", "n", "lo", "hi", "interval")))]
+    # joined at once: a column at a time fragments the frame (pandas' PerformanceWarning on every call)
+    out = pd.concat([configs[[*IDENTITY_COLUMNS, "replicates"]], seeds, configs[figures]], axis=1)
     return out.reset_index(drop=True)
 
 
 def aggregate_rows(configs: pd.DataFrame) -> pd.DataFrame:
-    """Configurations as people read them: model, input, runs, and each measured noisy figure with its
-    interval as text (the terminal and Markdown form of `results --aggregate`)."""
+    """Configurations as people read them: model, dataset, every axis that tells two apart (the seed is
+    folded), runs, and each measured noisy figure with its interval as text (the terminal and Markdown form
+    of `results --aggregate`)."""
     shown = [c for c in UNCERTAIN_COLUMNS if c in configs and configs[c].notna().any()]
-    rows = [{"model": r["variant"], "dataset": r["dataset"], "device": r["device"], "resolution": r["resolution"],
-             "clip_length": r["clip_length"], "batch_size": r["batch_size"], "replicates": r["replicates"],
+    axes = [a for a in varying_axes(configs) if a != REPLICATE_AXIS] if len(configs) else list(SHOWN_AXES)
+    rows = [{"model": r["variant"], "dataset": r["dataset"], **{a: r[a] for a in axes}, "replicates": r["replicates"],
              **{c: interval_text(r, c) for c in shown}} for _, r in configs.iterrows()]
-    return pd.DataFrame(rows, columns=["model", "dataset", "device", "resolution", "clip_length", "batch_size",
-                                       "replicates", *shown])
+    return pd.DataFrame(rows, columns=["model", "dataset", *axes, "replicates", *shown])

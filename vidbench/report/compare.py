@@ -18,19 +18,18 @@ in either folder is not compared.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from vidbench.axes import AXES, AXES_BY_NAME, AXIS_NAMES
+from vidbench.axes import AXES, AXIS_NAMES
 from vidbench.measure.uncertainty import ALPHA, Difference, replicates_difference, samples_difference
 from vidbench.metrics import COLUMNS_BY_NAME, COMPARED_COLUMNS, HIGHER_IS_BETTER, LOWER_IS_BETTER  # noqa: F401
 from vidbench.report.aggregate import with_config
-from vidbench.report.frame import UNITS, load_run_folder
-from vidbench.report.tables import Column, cells, format_value
-from vidbench.report.templating import templates
+from vidbench.report.frame import load_run_folder
 from vidbench.store.record import FAILED_STATUSES
 
 # Directions and the compared columns (every stored figure with a direction, in report order) come from
@@ -57,6 +56,8 @@ class Comparison:
     stats: bool = True
     env_differences: list[str] = field(default_factory=list)  # "cpu: X → Y", when the stores' machines differ
     same_env: bool = False
+    only_in_a: pd.DataFrame | None = None  # the runs stored in A alone (KEY_COLUMNS and status)
+    only_in_b: pd.DataFrame | None = None
 
     @property
     def regressions(self) -> pd.DataFrame:
@@ -115,6 +116,60 @@ def _difference(metric: str, runs_a: pd.DataFrame, runs_b: pd.DataFrame) -> tupl
     return None, "untested (one value per run, no samples)"
 
 
+def _consistent(diff: Difference | None) -> Difference | None:
+    """The test's own point estimate, inside its own interval: the change and its interval are one statistic
+    (a percentile bootstrap may leave the point just outside on skewed samples: the interval then reaches it)."""
+    if diff is None or diff.lo_pct is None or diff.hi_pct is None:
+        return diff
+    lo, hi = min(diff.lo_pct, diff.change_pct), max(diff.hi_pct, diff.change_pct)
+    return dataclasses.replace(diff, lo_pct=lo, hi_pct=hi)
+
+
+def _metric_record(metric: str, runs_a: pd.DataFrame, runs_b: pd.DataFrame, result: Comparison,
+                   speed_incomparable: bool) -> dict:
+    """One figure of one configuration in both folders: the change (the test's statistic where a test ran,
+    else the figures' relative change), its interval and p-value, and whether it regressed."""
+    va = _summary(runs_a[metric].dropna().tolist(), metric)
+    vb = _summary(runs_b[metric].dropna().tolist(), metric)
+    diff, note = _difference(metric, runs_a, runs_b) if result.stats else (None, "threshold only (--no-stats)")
+    diff = _consistent(diff)
+    change = relative_change(va, vb) if diff is None else diff.change_pct
+    worse = (-change if higher_is_better(metric) else change) > result.threshold_pct
+    noise = COLUMNS_BY_NAME[metric].noise
+    significant = (not result.stats) or noise == "exact" or (diff is not None and diff.significant(ALPHA))
+    regression = worse and significant
+    if speed_incomparable and noise in SPEED_NOISE:  # every speed row, as the environment notice says
+        regression, note = False, "hardware or software difference (environments differ)"
+    elif worse and not significant and diff is not None:
+        note = f"not significant (p = {diff.p_value:.2g})"
+    return {"replicates_a": len(runs_a), "replicates_b": len(runs_b), "metric": metric,
+            "better": "higher" if higher_is_better(metric) else "lower", "a": va, "b": vb, "change_pct": change,
+            "lo_pct": None if diff is None else diff.lo_pct, "hi_pct": None if diff is None else diff.hi_pct,
+            "p_value": None if diff is None else diff.p_value, "method": "" if diff is None else diff.method,
+            "note": note, "regression": regression}
+
+
+ROW_COLUMNS = [*KEY_COLUMNS, "replicates_a", "replicates_b", "metric", "better", "a", "b", "change_pct", "lo_pct",
+               "hi_pct", "p_value", "method", "note", "regression"]
+
+
+def _sorted_rows(records: list[dict]) -> pd.DataFrame:
+    """Runs together (in axis order), metrics in report order within a run."""
+    rows = pd.DataFrame(records, columns=ROW_COLUMNS)
+    if not len(rows):
+        return rows
+    order = {m: i for i, m in enumerate(COMPARED)}
+    keys = {f"_{a.name}": rows[a.name].map(a.order_key) if a.order_key else rows[a.name] for a in AXES}
+    rows = rows.assign(_m=rows["metric"].map(order), **keys).sort_values(
+        ["model", "model_args", "dataset", "_device", *keys, "run_id", "_m"], kind="stable")
+    return rows.drop(columns=["_m", *keys]).reset_index(drop=True)
+
+
+def _one_side(frame: pd.DataFrame, ids: set[str]) -> pd.DataFrame:
+    """The runs of `frame` whose id is in `ids`, as the lists of runs in one folder only show them."""
+    return frame[frame["run_id"].isin(ids)][[*KEY_COLUMNS, "status"]].reset_index(drop=True)
+
+
 def compare_folders(folder_a: str | Path, folder_b: str | Path, threshold_pct: float = 5.0, stats: bool = True,
                     same_env: bool = False) -> Comparison:
     """Match configurations (runs less their seed) among `ok` runs; B relative to A, in percent."""
@@ -122,126 +177,23 @@ def compare_folders(folder_a: str | Path, folder_b: str | Path, threshold_pct: f
     run_b = load_run_folder(folder_b, details=stats)
     all_a, all_b = run_a.frame, run_b.frame
     differences = env_differences(run_a.environments, run_b.environments) if stats else []
-    speed_incomparable = bool(differences) and not same_env
+    ids_a, ids_b = set(all_a["run_id"]), set(all_b["run_id"])
+    broke = all_b[all_b["status"].isin(FAILED) & all_b["run_id"].isin(set(all_a.loc[all_a["status"] == "ok",
+                                                                                        "run_id"]))]
+    result = Comparison(pd.DataFrame(columns=ROW_COLUMNS), broke[[*KEY_COLUMNS, "status", "error"]].reset_index(
+        drop=True), only_a=len(ids_a - ids_b), only_b=len(ids_b - ids_a), threshold_pct=threshold_pct, stats=stats,
+        env_differences=differences, same_env=same_env, only_in_a=_one_side(all_a, ids_a - ids_b),
+        only_in_b=_one_side(all_b, ids_b - ids_a))
     a = with_config(all_a[all_a["status"] == "ok"])
-    b = with_config(all_b[all_b["status"] == "ok"])
-    by_b = dict(list(b.groupby("config", sort=False)))
+    by_b = dict(list(with_config(all_b[all_b["status"] == "ok"]).groupby("config", sort=False)))
     records = []
     for config, runs_a in a.groupby("config", sort=False):
         runs_b = by_b.get(config)
         if runs_b is None:
             continue
-        first = runs_a.iloc[0]
-        keys = {k: first[k] for k in KEY_COLUMNS}
-        for metric in COMPARED:
-            if metric not in runs_a or runs_a[metric].isna().all() or runs_b[metric].isna().all():
-                continue
-            va = _summary(runs_a[metric].dropna().tolist(), metric)
-            vb = _summary(runs_b[metric].dropna().tolist(), metric)
-            change = relative_change(va, vb)
-            worse = (-change if higher_is_better(metric) else change) > threshold_pct
-            diff, note = _difference(metric, runs_a, runs_b) if stats else (None, "threshold only (--no-stats)")
-            exact = COLUMNS_BY_NAME[metric].noise == "exact"
-            significant = (not stats) or exact or (diff is not None and diff.significant(ALPHA))
-            regression = worse and significant
-            if regression and speed_incomparable and COLUMNS_BY_NAME[metric].noise in SPEED_NOISE:
-                regression, note = False, "hardware or software difference (environments differ)"
-            elif worse and not significant and diff is not None:
-                note = f"not significant (p = {diff.p_value:.2g})"
-            records.append({**keys, "replicates_a": len(runs_a), "replicates_b": len(runs_b), "metric": metric,
-                            "better": "higher" if higher_is_better(metric) else "lower", "a": va, "b": vb,
-                            "change_pct": change, "lo_pct": None if diff is None else diff.lo_pct,
-                            "hi_pct": None if diff is None else diff.hi_pct,
-                            "p_value": None if diff is None else diff.p_value,
-                            "method": "" if diff is None else diff.method, "note": note, "regression": regression})
-    columns = [*KEY_COLUMNS, "replicates_a", "replicates_b", "metric", "better", "a", "b", "change_pct", "lo_pct",
-               "hi_pct", "p_value", "method", "note", "regression"]
-    rows = pd.DataFrame(records, columns=columns)
-    if len(rows):  # runs together (in axis order), metrics in report order within a run
-        order = {m: i for i, m in enumerate(COMPARED)}
-        keys = {f"_{a.name}": rows[a.name].map(a.order_key) if a.order_key else rows[a.name] for a in AXES}
-        rows = rows.assign(_m=rows["metric"].map(order), **keys).sort_values(
-            ["model", "model_args", "dataset", "_device", *keys, "run_id", "_m"], kind="stable")
-        rows = rows.drop(columns=["_m", *keys]).reset_index(drop=True)
-    broke = all_b[all_b["status"].isin(FAILED) & all_b["run_id"].isin(set(all_a.loc[all_a["status"] == "ok",
-                                                                                        "run_id"]))]
-    status_changes = broke[[*KEY_COLUMNS, "status", "error"]].reset_index(drop=True)
-    ids_a, ids_b = set(all_a["run_id"]), set(all_b["run_id"])
-    return Comparison(rows, status_changes, only_a=len(ids_a - ids_b), only_b=len(ids_b - ids_a),
-                      threshold_pct=threshold_pct, stats=stats, env_differences=differences, same_env=same_env)
-
-
-def summary(result: Comparison) -> str:
-    rule = (f"worse by more than {result.threshold_pct:g}% and significant (p < {ALPHA:g})" if result.stats
-            else f"worse by more than {result.threshold_pct:g}% (no statistics)")
-    return (f"{result.matched} runs matched, {result.only_a} only in A, {result.only_b} only in B; "
-            f"{result.regression_count} regression(s): {rule}"
-            + (f" ({len(result.status_changes)} run(s) ok in A failed in B)" if len(result.status_changes) else ""))
-
-
-def env_notice(result: Comparison) -> str | None:
-    """What to say first when the stores' environments differ."""
-    if not result.env_differences:
-        return None
-    verdict = ("compared as the same environment (--same-env)" if result.same_env else
-               "speed changes are labelled hardware or software differences, not regressions (--same-env to "
-               "count them)")
-    return "the two stores ran in different environments: " + "; ".join(result.env_differences) + f"; {verdict}"
-
-
-def display_rows(result: Comparison) -> pd.DataFrame:
-    """The compared rows as shown: args as text, change with its sign, REGRESSION flags."""
-    rows = result.rows
-    return rows.assign(
-        args=rows["model_args"].map(lambda s: "" if s in (None, "", "{}") else str(s)),
-        change=[_change_text(r) for _, r in rows.iterrows()],
-        p=rows["p_value"].map(lambda p: "" if p is None or pd.isna(p) else f"{p:.2g}"),
-        flag=[("REGRESSION" if r["regression"] else r["note"]) for _, r in rows.iterrows()],
-        metric_label=rows["metric"].map(lambda m: UNITS.get(m, m)),
-    )
-
-
-def _change_text(row: pd.Series) -> str:
-    """'+20.1% [+18.0, +22.3]': the change with its 95% interval where a test gave one."""
-    text = f"{row['change_pct']:+.1f}%"
-    lo, hi = row.get("lo_pct"), row.get("hi_pct")
-    if lo is not None and hi is not None and not (pd.isna(lo) or pd.isna(hi)):
-        text += f" [{lo:+.1f}, {hi:+.1f}]"
-    return text
-
-
-def shown_axes(result: Comparison) -> list[str]:
-    """The axes a reader needs to tell the compared runs apart: the device, and every axis that takes more
-    than one value among them."""
-    runs = pd.concat([result.rows[list(KEY_COLUMNS)], result.status_changes[list(KEY_COLUMNS)]])
-    return [a.name for a in AXES if a.name == "device" or runs[a.name].astype(str).nunique() > 1]
-
-
-def display_columns(result: Comparison) -> list[str]:
-    stats = ["p"] if result.stats else []
-    return ["model", "args", "dataset", *shown_axes(result), "metric", "a", "b", "change", *stats, "flag"]
-
-
-def failed_columns(result: Comparison) -> list[str]:
-    return ["model", "dataset", *shown_axes(result), "status", "error"]
-
-
-def render_html(result: Comparison, folder_a: str | Path, folder_b: str | Path) -> str:
-    """A self-contained HTML page of the comparison (sortable; regressions highlighted)."""
-    env = templates()
-    shown = display_rows(result)
-    axes = [Column(a, AXES_BY_NAME[a].short) for a in shown_axes(result)]
-    columns = [Column("model", "model"), Column("args", "args"), Column("dataset", "dataset"), *axes,
-               Column("metric_label", "metric"), Column("better", "better"),
-               Column("a", "A"), Column("b", "B"), Column("change", "change", sort="change_pct"),
-               *([Column("p_value", "p")] if result.stats else []), Column("flag", "")]
-    rows = [{"regression": bool(r), "cells": c} for r, c in zip(shown["regression"], cells(shown, columns))]
-    broke = [Column("model", "model"), Column("dataset", "dataset"), *axes, Column("status", "status in B"),
-             Column("error", "reason")]
-    return env.get_template("compare.html.j2").render(
-        folder_a=str(folder_a), folder_b=str(folder_b), threshold=f"{result.threshold_pct:g}",
-        summary=summary(result), env_notice=env_notice(result), stats=result.stats,
-        methods=sorted({m for m in result.rows["method"] if m}), headers=[c.header for c in columns], rows=rows,
-        broke={"headers": [c.header for c in broke], "rows": cells(result.status_changes, broke)},
-        format_value=format_value,
-    )
+        keys = {k: runs_a.iloc[0][k] for k in KEY_COLUMNS}
+        records += [{**keys, **_metric_record(metric, runs_a, runs_b, result, bool(differences) and not same_env)}
+                    for metric in COMPARED if metric in runs_a and runs_a[metric].notna().any()
+                    and runs_b[metric].notna().any()]
+    result.rows = _sorted_rows(records)
+    return result

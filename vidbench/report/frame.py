@@ -123,6 +123,20 @@ def _setting(spec: dict | None, resolution: str, batch_size) -> dict:
     return flat
 
 
+# Axes every runs table shows, varying or not: they say what a run's figures are of.
+SHOWN_AXES = ("resolution", "clip_length", "batch_size", "device")
+
+
+def varying_axes(frame: pd.DataFrame, always: tuple[str, ...] = SHOWN_AXES) -> list[str]:
+    """The axes (in table order) a table of `frame`'s rows needs so that no two rows read alike: `always`,
+    every other axis taking more than one value among the rows, and `dataset_args` when they differ."""
+    def varies(c: str) -> bool:
+        return c in frame.columns and frame[c].astype(str).nunique() > 1
+
+    axes = [a for a in AXIS_NAMES if a in always or varies(a)]
+    return [*(["dataset_args"] if varies("dataset_args") else []), *axes]
+
+
 def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The contract's columns only, for CSV/JSON/Markdown export."""
     return frame[list(result_columns())]

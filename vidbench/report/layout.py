@@ -11,7 +11,7 @@ import pandas as pd
 
 from vidbench.axes import AXIS_NAMES
 from vidbench import metrics
-from vidbench.report.frame import UNITS
+from vidbench.report.frame import UNITS, varying_axes
 from vidbench.report.tables import Column, counted
 
 LEAD = ("model", "args", "resolution", "clip_length")  # what was run: the model and its input…
@@ -33,6 +33,17 @@ FIXED_TEXT = {
     "compile": lambda v: "compiled" if v else "eager",
     "channels_last": lambda v: f"channels_last {'on' if v else 'off'}", "seed": "seed {}".format,
 }
+
+
+# The figures of the CLI's `vidbench results` table, after what tells its rows apart.
+RESULT_FIGURES = ("params", "gmacs", "peak_mem_mb", "latency_ms_p50", "throughput_clips_s",
+                  "train_throughput_clips_s", "top1")
+
+
+def result_columns(frame: pd.DataFrame) -> list[str]:
+    """The `vidbench results` table's columns: model, family, dataset, every axis that tells two rows apart
+    (`frame.varying_axes`), the status and the headline figures."""
+    return ["variant", "family", "dataset", *varying_axes(frame), "status", *RESULT_FIGURES]
 
 
 def header(column: str) -> str:

@@ -3,12 +3,14 @@ model's source publishes (vidbench.models.published), and the most accurate publ
 latency budget of a device.
 
 The published top-1 is never a measured figure: it is looked up by model name when the report is
-rendered, shown with its protocol and source, and kept apart from the run's own (measured) top-1. A run
-whose test views or input differ from the published protocol is said to be NOT measured at it.
+rendered, shown with its protocol and source, and kept apart from the run's own (measured) top-1. A run is
+"at the published protocol" only when the whole protocol matched (views, clips × crops, frames, crop, frame
+stride, sampling); otherwise it is NOT measured at it, with the one-line reason.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pandas as pd
@@ -16,6 +18,7 @@ import pandas as pd
 from vidbench.report.analysis import groups, latency_budgets, ok_runs
 from vidbench.report.tables import Column, counted
 
+NOISE = ("random",)  # datasets generated at the clip's size: no frames are sampled, so sampling does not apply
 PER_VIDEO = ("latency_ms_per_video", "videos_s")  # a run with either has a per-video cost to show
 DATASET = "Kinetics-400"  # the published results the section joins (the protocol `test_views: published` runs)
 TITLE = "Published accuracy × measured cost"
@@ -67,6 +70,10 @@ def _views(value) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
 
+def _stride(value) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
 def published_for(model: str, clip_length, resolution: str, views: int | None, cache: dict):
     """The published result a run is read against: the one whose protocol it matches, else the primary."""
     if model not in cache:
@@ -87,18 +94,54 @@ def input_text(clip_length, resolution: str) -> str:
     return f"{clip_length}×{side[0]}²" if len(side) == 1 else f"{clip_length}×{side[0]}×{side[1]}"
 
 
-def protocol_check(result, views: int | None, clip_length, resolution: str) -> tuple[bool, str]:
-    """Whether the run was measured at the published protocol, and the plain sentence that says so."""
-    published_input = f"{result.frames}×{result.size}²"
-    differs = []
-    if views != result.views:
+def _dataset_args(value) -> dict:
+    if isinstance(value, dict):
+        return value
+    return json.loads(value) if isinstance(value, str) and value else {}
+
+
+def _differences(result, run: dict) -> list[str]:
+    """What of the published protocol the run was not measured at, in plain words (empty: all of it)."""
+    views, frames, side = run["views"], run["clip_length"], str(run["resolution"])
+    args = _dataset_args(run.get("dataset_args"))
+    out = []
+    clips_crops = (args.get("test_clips"), args.get("test_crops"))
+    if views != result.views or (None not in clips_crops and clips_crops != (result.clips, result.crops)):
         measured = "no views stored" if views is None else counted(views, "view")
-        differs.append(f"{measured}, not {result.clips}×{result.crops} = {result.views}")
-    if (clip_length, str(resolution)) != (result.frames, str(result.size)):
-        differs.append(f"input {input_text(clip_length, resolution)}, not {published_input}")
+        if None not in clips_crops and views == result.views:
+            measured = f"{clips_crops[0]}×{clips_crops[1]} views"
+        out.append(f"{measured}, not {result.clips}×{result.crops} = {result.views}")
+    if (frames, side) != (result.frames, str(result.size)):
+        out.append(f"input {input_text(frames, side)}, not {result.frames}×{result.size}²")
+    stride = run.get("frame_stride")
+    if result.frame_stride is not None and frames > 1 and stride is not None and int(stride) != result.frame_stride:
+        out.append(f"frame stride {int(stride)}, not {result.frame_stride}")
+    sampling = args.get("sampling", "dense")
+    if run.get("dataset") not in NOISE and result.sampling is not None and sampling != result.sampling:
+        out.append(f"{sampling} sampling, not {result.sampling}")
+    return out
+
+
+def _unstated(result, frames) -> str:
+    """The protocol fields the source leaves unstated (so not compared), as a trailing clause."""
+    fields = [f.replace("_", " ") for f in ("frame_stride", "resize")
+              if result.unknown(f) and not (f == "frame_stride" and (frames == 1 or result.sampling == "segments"))]
+    return f" ({' and '.join(fields)} not stated by the source)" if fields else ""
+
+
+def protocol_check(result, views: int | None, clip_length, resolution: str, frame_stride=None,
+                   dataset_args=None, dataset: str = NOISE[0]) -> tuple[bool, str]:
+    """Whether the run was measured at the whole published protocol (views, clips × crops, frames, crop,
+    frame stride, sampling where the dataset samples frames), and the plain sentence that says so. Fields
+    the source does not state are named, not compared."""
+    run = {"views": views, "clip_length": clip_length, "resolution": resolution, "frame_stride": frame_stride,
+           "dataset_args": dataset_args, "dataset": dataset}
+    differs = _differences(result, run)
     if differs:
         return False, "NOT measured at the published protocol: " + "; ".join(differs)
-    return True, f"yes: {result.clips}×{result.crops} views at {published_input}"
+    stride = f", stride {result.frame_stride}" if result.frame_stride is not None and result.frames > 1 else ""
+    return True, (f"yes: {result.clips}×{result.crops} views at {result.frames}×{result.size}²{stride}"
+                  f"{_unstated(result, result.frames)}")
 
 
 def published_view(configs: pd.DataFrame) -> PublishedView | None:
@@ -114,7 +157,8 @@ def published_view(configs: pd.DataFrame) -> PublishedView | None:
         result = published_for(r["model"], frames, r["resolution"], views, cache)
         if result is None:
             continue
-        at_protocol, protocol = protocol_check(result, views, frames, r["resolution"])
+        at_protocol, protocol = protocol_check(result, views, frames, r["resolution"], _stride(r.get("frame_stride")),
+                                               r.get("dataset_args"), r["dataset"])
         rows.append({"device": r["device"], "dataset": r["dataset"], "variant": r["variant"], "model": r["model"],
                      "family": r["family"], "input": input_text(frames, r["resolution"]),
                      "views": views, "published_top1": result.top1, "published": published_text(result),

@@ -15,15 +15,9 @@ import matplotlib.pyplot as plt
 from vidbench.report.analysed import Report, analyse
 from vidbench.report.frame import load_run_folder
 from vidbench.report.sections import shown
-from vidbench.report.sections.columns import header  # noqa: F401  (the CLI's results table reads it here)
 from vidbench.report.templating import templates
 
 FORMATS = ("html", "md")
-# The CLI's `vidbench results` table (the report's runs table is laid out by vidbench.report.layout).
-MD_COLUMNS = (
-    "variant", "family", "dataset", "resolution", "clip_length", "batch_size", "device", "status", "params",
-    "gmacs", "peak_mem_mb", "latency_ms_p50", "throughput_clips_s", "train_throughput_clips_s", "top1",
-)
 UNIT_NOTE = ("GMACs are multiply-accumulates of one clip at batch 1 (what torchvision and most papers call "
              "\"GFLOPs\"); GFLOPs = 2 × GMACs. Latency is one forward pass of a batch (ms); throughput is clips/s; "
              "peak memory is MiB held by tensors (CUDA allocator peak on a GPU, live-tensor peak on the CPU).")

@@ -89,16 +89,19 @@ def _speedup(row: pd.Series, eager: pd.Series | None) -> tuple[float | None, str
 
 
 def _margin(best: pd.Series, runner_up: pd.Series | None) -> str:
-    """Whether the fastest beats the next fastest beyond noise (Mann-Whitney U on their per-call samples)."""
+    """Whether the fastest beats the next fastest beyond noise: "faster" only when the test is significant
+    (Mann-Whitney U on their per-call samples) and the interval as printed excludes no difference."""
     if runner_up is None:
         return "the only one"
     try:
         d = samples_difference(_samples(runner_up), _samples(best), 50.0, inverse=True)
     except ValueError:
         return f"{runner_up['runtime']}: not tested (too few samples)"
-    if d.significant():
-        return f"faster than {runner_up['runtime']} by {d.change_pct:.0f}% [{d.lo_pct:.0f}, {d.hi_pct:.0f}]"
-    return f"tied with {runner_up['runtime']} (difference within noise, p={d.p_value:.2f})"
+    lo, hi = min(d.lo_pct, d.change_pct), max(d.hi_pct, d.change_pct)  # the point inside its interval
+    shown = f"{d.change_pct:+.0f}% [{lo:+.0f}, {hi:+.0f}]"
+    if d.significant() and round(lo) > 0:
+        return f"faster than {runner_up['runtime']} by {d.change_pct:.0f}% [{lo:.0f}, {hi:.0f}]"
+    return f"tied with {runner_up['runtime']} (difference within noise: {shown}, p={d.p_value:.2g})"
 
 
 def runtime_view(frame: pd.DataFrame) -> RuntimeView | None:

@@ -14,7 +14,9 @@ from vidbench.measure.flops import profile_model
 from vidbench.measure.protocols import transfer_plan
 from vidbench.measure.training import EpochRecord, train_epochs
 from vidbench.measure.views import evaluate_views
+from vidbench.axes import PROBES
 from vidbench.scenarios.base import Scenario, register_scenario
+from vidbench.scenarios.probing import run_probe
 
 
 @register_scenario
@@ -25,6 +27,8 @@ class Accuracy(Scenario):
     reads = ("train",)
 
     def run(self, ctx) -> None:
+        if ctx.spec.train.get("protocol") in PROBES and ctx.backend.trains and probe(ctx):
+            return
         train, seed, device = ctx.spec.train, ctx.spec.seed, ctx.spec.device
         batch = int(train["batch_size"])
         train_loader = make_loader(ctx.data.train, batch, shuffle=True, device=device, seed=seed)
@@ -47,10 +51,33 @@ class Accuracy(Scenario):
             save_weights(ctx, model)
 
 
-def record_curve(ctx, history: list[EpochRecord], per_clip: int) -> None:
-    """Top-1, loss, wall seconds and training PFLOPs at each evaluation; the best top-1 and its epoch."""
-    ctx.detail["curve"] = [{"epoch": r.epoch, "loss": r.loss, "seconds": r.seconds,
-                            "pflops": 2 * per_clip * r.clips / 1e15, "top1": r.top1} for r in history]
+def probe(ctx) -> bool:
+    """A frozen-backbone probe on cached features (`scenarios/probing.py`); False when the model's features
+    cannot serve one (its linear probe then trains the whole frozen model). The training time and PFLOPs
+    count this run's encoder passes (none when every feature bank was a hit) and the head's epochs."""
+    result = run_probe(ctx, validate)
+    if result is None:
+        return False
+    history = result.history
+    extracted = sum(r["seconds"] for r in ctx.detail["feature_cache"].values() if isinstance(r, dict)
+                    and "seconds" in r and not r["status"].startswith("hit"))
+    ctx.detail.update(train_samples=len(ctx.data.train), feature_s=extracted)
+    ctx.put("train_s", extracted + history[-1].seconds)
+    ctx.put("train_pflops", result.extract_pflops + result.head_flops * history[-1].clips / 1e15)
+    if history[-1].top1 is None:
+        validate(ctx, result.head, result.val)
+    record_curve(ctx, history, result.head_flops / 2, result.extract_pflops, extracted)
+    if ctx.spec.train.get("save_weights"):  # a linear probe's: the model with its trained head
+        save_weights(ctx, result.model)
+    return True
+
+
+def record_curve(ctx, history: list[EpochRecord], per_clip: float, base_pflops: float = 0.0,
+                 base_s: float = 0.0) -> None:
+    """Top-1, loss, wall seconds and training PFLOPs (from `base_pflops` and `base_s`, a probe's feature
+    extraction) at each evaluation; the best top-1 and its epoch."""
+    ctx.detail["curve"] = [{"epoch": r.epoch, "loss": r.loss, "seconds": base_s + r.seconds,
+                            "pflops": base_pflops + 2 * per_clip * r.clips / 1e15, "top1": r.top1} for r in history]
     if not ctx.backend.trains:  # the curve's evaluations ran in eager; the final top-1 through the runtime
         ctx.detail["curve_evaluated_in"] = "eager"
     evaluated = [r for r in history if r.top1 is not None]

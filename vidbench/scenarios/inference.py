@@ -1,7 +1,8 @@
 """Inference, per batch and per video: the prepared model's first call (compilation, a compiler's parity),
 its memory (the tensor peak where the backend's tensors are PyTorch's, and the resident memory a CPU run
 adds), and the timed loop, which gives latency (its declared percentiles), throughput and energy; then all
-views of one video in one batch, as the published test protocols run them."""
+views of one video, as the published test protocols run them: in one batch, or in chunks (`views_batch`,
+or halved on out-of-memory) whose calls together are the video's time."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import torch
 from vidbench.measure.memory import MIB, module_tensors
 from vidbench.measure.rss import rss_high_water_mib, rss_now_mib
 from vidbench.measure.stats import Stats
+from vidbench.measure.views import chunk_sizes, halving_on_oom
 from vidbench.metrics import quantile_columns
 from vidbench.scenarios.base import Scenario, register_scenario
 
@@ -84,16 +86,36 @@ def inference_memory(ctx, prepared, forward: Callable[[], object], clips: torch.
             ctx.detail["infer_rss"] = {"before_mb": rss_before, "high_water_mb": peak}
 
 
+def video_call(prepared, clips: torch.Tensor, sizes: list[int]) -> Callable[[], None]:
+    """One video: its views in calls of `sizes` (rows of `clips`, which holds the largest), in order."""
+    calls = [prepared.forward(clips[:size]) for size in sizes]
+
+    def video() -> None:
+        for call in calls:
+            call()
+    return video
+
+
+def timed_video(ctx, prepared, views: int, limit: int | None) -> tuple[Stats, list[int]]:
+    """The timed loop over all views of one video, at most `limit` views per call."""
+    sizes = chunk_sizes(views, limit)
+    clips, _ = ctx.random_batch(sizes[0])
+    return ctx.timed(video_call(prepared, clips, sizes), "video_s"), sizes
+
+
 def per_video(ctx, prepared, batch_stats: Stats) -> None:
-    """All views of one video in one batch, as the published protocols run them: its latency and
-    videos/s (the run's own timing when its batch is one video's views)."""
-    views = ctx.views
+    """All views of one video, as the published protocols run them: its latency and videos/s. The views
+    go in one batch (the run's own timing when its batch is one video's views), or in calls of at most
+    `benchmark.views_batch` views, or (automatic) halved until they fit; the chunks are in the detail."""
+    views, asked = ctx.views, ctx.spec.benchmark.get("views_batch")
     ctx.put("views", views)
-    if views == ctx.batch_size:
-        stats, ctx.detail["video_s"] = batch_stats, ctx.detail["inference_s"]
+    if views == ctx.batch_size and (asked is None or asked >= views):
+        stats, ctx.detail["video_s"], sizes, halvings = batch_stats, ctx.detail["inference_s"], [views], 0
     else:
-        clips, _ = ctx.random_batch(views)
-        stats = ctx.timed(prepared.forward(clips), "video_s")
+        (stats, sizes), _, halvings = halving_on_oom(lambda limit: timed_video(ctx, prepared, views, limit),
+                                                     views, asked, ctx.ops.release_cached)
+    ctx.detail["video_chunks"] = {"views_batch": "auto" if asked is None else asked, "chunks": sizes,
+                                  "halvings": halvings}
     if "latency" in ctx.wanted:
         put_quantiles(ctx, "video_s", stats)
     if "throughput" in ctx.wanted:

@@ -19,10 +19,9 @@ from vidbench.data import dataset_info
 from vidbench.errors import RegistryError, SuiteError
 from vidbench.models import list_models, model_info
 from vidbench.suite.paths import resolve_args
+from vidbench.suite.published import OPTIONAL_KEYS, VIEW_KEYS, entry_clip
 from vidbench.suite.schema import Entry, ModelEntry, Suite
 from vidbench.suite.spec import RunSpec, with_runtime_alias
-
-VIEW_KEYS = ("test_clips", "test_crops")  # the dataset args `test_views: published` sets
 
 
 @dataclass(frozen=True)
@@ -32,8 +31,9 @@ class ModelRun:
     entry: int  # its index in `models:` (error messages name it)
     name: str
     args: dict[str, Any]
-    views: dict[str, int]  # the dataset args its entry sets (its published test views)
-    own_input: bool  # `input: default`: it runs at its default clip
+    views: dict[str, Any]  # the dataset args its entry sets (its published test views or protocol)
+    clip: dict[str, Any]  # the clip axes its entry sets instead of the suite's (`input: default`, `protocol:`)
+    protocol: bool = False  # `protocol: published`
 
 
 ModelCheck = Callable[[ModelRun, str], None]  # raises RegistryError for a model run it refuses
@@ -44,17 +44,6 @@ def grid_product(grid: dict[str, list[Any]]) -> Iterator[dict[str, Any]]:
     keys = list(grid)
     for values in itertools.product(*(grid[k] for k in keys)):
         yield dict(zip(keys, values))
-
-
-def _published_views(name: str) -> dict[str, int]:
-    """The dataset args that set a model's published test protocol (its first Kinetics-400 result)."""
-    from vidbench.models.published import no_published_reason, primary_result
-
-    result = primary_result(name)
-    if result is None:
-        raise RegistryError(f"test_views: published: model {name!r} has no published result "
-                            f"({no_published_reason(name) or 'none recorded'})")
-    return dict(zip(VIEW_KEYS, (result.clips, result.crops)))
 
 
 def _entry_names(i: int, entry: ModelEntry) -> list[str]:
@@ -75,9 +64,9 @@ def model_runs(entries: list[ModelEntry], base_dir: str | None,
         for name in _entry_names(i, entry):
             try:
                 info = model_info(name)
-                views = _published_views(name) if entry.test_views == "published" else {}
+                clip, views = entry_clip(name, entry, (info.default_frames, info.default_size))
                 for combo in grid_product(entry.grid):
-                    run = ModelRun(i, name, {**entry.args, **combo}, views, entry.input == "default")
+                    run = ModelRun(i, name, {**entry.args, **combo}, views, clip, entry.protocol == "published")
                     info.check_args(run.args)
                     if check is not None:
                         check(run, base_dir or "")
@@ -140,13 +129,20 @@ def excluded(spec: RunSpec, rules: list[dict[str, Any]]) -> bool:
     return any(all(_value_matches(_lookup(spec, k), v) for k, v in rule.items()) for rule in rules)
 
 
+def _check_protocol_dataset(model: ModelRun, dataset: str) -> None:
+    """`protocol: published` needs a dataset that takes the published views (one line naming the entry)."""
+    if model.protocol and not all(dataset_info(dataset).accepts(k) for k in VIEW_KEYS):
+        raise SuiteError(f"models[{model.entry}] {model.name!r}: protocol: published needs test_clips and "
+                         f"test_crops, which dataset {dataset!r} does not take")
+
+
 def _spec(model: ModelRun, dataset: tuple[str, dict[str, Any]], axes: dict[str, Any], train: dict[str, Any],
           benchmark: dict[str, Any], **common: Any) -> RunSpec:
     info = model_info(model.name)
-    if model.own_input:  # the suite's clip axes collapse to the model's default clip (duplicates merge later)
-        axes = {**axes, "clip_length": info.default_frames, "resolution": (info.default_size,) * 2}
+    axes = {**axes, **model.clip}  # the entry's clip replaces the suite's clip axes (duplicates merge later)
     name, dargs = dataset
-    return RunSpec(model=model.name, model_args=model.args, dataset=name, dataset_args={**dargs, **model.views},
+    views = {k: v for k, v in model.views.items() if k not in OPTIONAL_KEYS or dataset_info(name).accepts(k)}
+    return RunSpec(model=model.name, model_args=model.args, dataset=name, dataset_args={**dargs, **views},
                    **with_runtime_alias(axes), train=train, benchmark=dict(benchmark), family=info.family,
                    arch=info.arch, **common)
 
@@ -167,6 +163,7 @@ def combinations(suite: Suite, base_dir: str | Path | None = None,
     ):
         spec = _spec(model, dataset, axes, train, benchmark, metrics=tuple(suite.metrics), suite_dir=suite_dir)
         if not excluded(spec, suite.exclude):
+            _check_protocol_dataset(model, dataset[0])
             yield spec
 
 

@@ -73,11 +73,13 @@ class Entry(Strict):
 
 
 class ModelEntry(Entry):
-    """A model entry; `test_views: published` runs it at its published test protocol (the dataset's
-    test_clips × test_crops set to the published clips × crops); `input: default` at the model's default
-    clip (its frames and size replace the suite's clip_lengths and resolutions), so a suite can sweep
-    models whose natural inputs differ."""
+    """A model entry; `protocol: published` runs it at its whole published test protocol (frames, frame
+    stride, crop, clips × crops, single-frame segments: vidbench.suite.published), replacing the suite's
+    clip axes; `test_views: published` sets only the published clips × crops (the dataset's test_clips ×
+    test_crops); `input: default` runs the model's default clip (its frames and size replace the suite's
+    clip_lengths and resolutions), so a suite can sweep models whose natural inputs differ."""
 
+    protocol: Literal["published"] | None = None
     test_views: Literal["published"] | None = None
     input: Literal["default"] | None = None  # `default`: its default clip (frames × size) instead of the axes
 
@@ -106,6 +108,8 @@ class BenchmarkConfig(Strict):
     auto_batch_max: PositiveInt = 256  # the largest batch `batch_sizes: [auto]` tries
     # A runtime whose top-1 agrees with eager PyTorch's on fewer clips than this (percent) is `mismatch`.
     parity_floor: Annotated[float, Field(ge=0, le=100)] = NEUTRAL_BENCHMARK["parity_floor"]
+    # At most this many of one video's views per call (None: all in one batch, halved on out-of-memory).
+    views_batch: PositiveInt | None = NEUTRAL_BENCHMARK["views_batch"]
 
 
 class Limits(Strict):
