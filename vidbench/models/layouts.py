@@ -23,6 +23,8 @@ the official model definitions. A map renames (fusing HF VideoMAE's separate q/k
   `VideoMAEForPreTraining`, as above) and `TimesformerForVideoClassification`, from `model.safetensors` /
   `pytorch_model.bin`; VideoMAE's q/v biases under their 4.x names (`q_bias`) and their 5.x ones
   (`query.bias`; transformers' conversion_mapping.py).
+- `hf-vjepa2`: transformers' `VJEPA2ForVideoClassification` (its predictor dropped: vidbench's V-JEPA 2 has
+  none) or `VJEPA2Model` (a pre-trained encoder: the attentive probe starts fresh).
 """
 
 from __future__ import annotations
@@ -250,6 +252,11 @@ _HF_TIMESFORMER = {"timesformer": (
     *_HF_LAYER,
 )}
 
+_HF_VJEPA2 = {"vjepa2": (  # VJEPA2ForVideoClassification, or VJEPA2Model (AutoModel: the pre-trained encoder)
+    (r"^(vjepa2\.)?predictor\..*", ""),  # the self-supervised predictor: vidbench's model leaves it out
+    (r"^encoder\.", "vjepa2.encoder."),
+)}
+
 LAYOUTS: dict[str, Layout] = {layout.name: layout for layout in (
     Layout(NATIVE, {}),
     Layout("torchvision-imagenet", _TV_IMAGENET, fresh={"lrcn": ("rnn",)}),
@@ -259,6 +266,7 @@ LAYOUTS: dict[str, Layout] = {layout.name: layout for layout in (
     Layout("timesformer-official", _TIMESFORMER_OFFICIAL),
     Layout("hf-videomae", _HF_VIDEOMAE, fresh={"videomae": ("fc_norm",)}),
     Layout("hf-timesformer", _HF_TIMESFORMER),
+    Layout("hf-vjepa2", _HF_VJEPA2, fresh={"vjepa2": ("pooler",)}),
 )}
 
 

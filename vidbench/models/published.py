@@ -246,6 +246,15 @@ def _unstated(field: str, what: str) -> tuple[str, str]:
     return (field, f"{what} does not state it")
 
 
+def _videomaev2_k400(top1: float, top5: float, post: str, row: str) -> Published:
+    """A VideoMAE V2 ViT-giant Kinetics-400 fine-tune row: 16 frames, 5 clips x 3 crops at 224."""
+    return Published(K400, top1, top5, 16, 224, 5, 3,
+                     f"UnlabeledHybrid self-supervised (VideoMAE V2 dual masking, 1200 ep), {post}",
+                     f"VideoMAE V2 docs/MODEL_ZOO.md (OpenGVLab/VideoMAEv2), Fine-tune table, ViT-giant {row} row",
+                     "dense sampling; #Frame 16x5x3; 'all the input resolution is 224^2'", frame_stride=None,
+                     unstated=(_unstated("frame_stride", "the MODEL_ZOO row"), _unstated("resize", "the MODEL_ZOO row")))
+
+
 def _vmz(row: str, clip16: tuple[float, float], clip8: tuple[float, float]) -> tuple[Published, ...]:
     """A "Closer Look" 18-layer network: VMZ's 16- and 8-frame rows (16 frames first: vidbench's input)."""
     return tuple(
@@ -428,6 +437,52 @@ OWN_RESULTS: dict[str, tuple[Published, ...]] = {
                   "num_test_clips 4, do_three_spatial_crops); top-5 not given", frame_stride=2,
                   unstated=(_unstated("resize", "the Scenic README row (or the config keys quoted)"),)),
     ),
+    # issue 26: the Hugging Face model source (vidbench/models/hf_video.py)
+    "videomae_vit_l": (
+        Published(K400, 85.2, 96.8, 16, 224, 5, 3, "Kinetics-400 self-supervised (VideoMAE, 1600 ep)",
+                  "VideoMAE MODEL_ZOO.md (MCG-NJU/VideoMAE), Kinetics-400, ViT-L 1600 epochs, #Frame 16x5x3 "
+                  "(also mmaction2 configs/recognition/videomae/README.md, ViT large, reference top1 85.2 / top5 96.8)",
+                  "I3D dense sampling (sampling_rate 4); finetune.sh: --test_num_segment 5 --test_num_crop 3, "
+                  "input 224", frame_stride=4,
+                  unstated=(_unstated("resize", "the MODEL_ZOO row (or the finetune.sh args quoted)"),)),
+    ),
+    "videomae_vit_h": (
+        Published(K400, 86.6, 97.1, 16, 224, 5, 3, "Kinetics-400 self-supervised (VideoMAE, 1600 ep)",
+                  "VideoMAE MODEL_ZOO.md (MCG-NJU/VideoMAE), Kinetics-400, ViT-H 1600 epochs, #Frame 16x5x3",
+                  "I3D dense sampling (sampling_rate 4); 5 temporal clips x 3 crops, input 224", frame_stride=4,
+                  unstated=(_unstated("resize", "the MODEL_ZOO row"),)),
+    ),
+    "videomaev2_vit_g": (
+        _videomaev2_k400(87.2, 97.4, "no post-pre-training", "vit_g_hybrid_pt_1200e_k400_ft"),
+        _videomaev2_k400(88.4, 98.0, "then K710 supervised post-pre-training", "vit_g_hybrid_pt_1200e_k710_it_k400_ft"),
+        Published(SSV2, 77.0, 95.9, 16, 224, 2, 3, "UnlabeledHybrid self-supervised (VideoMAE V2, 1200 ep)",
+                  "VideoMAE V2 docs/MODEL_ZOO.md (OpenGVLab/VideoMAEv2), Fine-tune table, ViT-giant "
+                  "vit_g_hybrid_pt_1200e_ssv2_ft row",
+                  "sparse (TSN) sampling on SSv2; #Frame 16x2x3; input 224^2", sampling="segments",
+                  unstated=_SSV2_UNSTATED),
+    ),
+    "vjepa2_vit_l": (
+        Published(SSV2, 73.7, None, 16, 256, 2, 3,
+                  "V-JEPA 2 self-supervised pre-training; encoder frozen, attentive probe trained on SSv2",
+                  "V-JEPA 2 README (facebookresearch/vjepa2), Evaluation Attentive Probes table, ViT-L/16 row, "
+                  "SSv2 result (checkpoint ssv2-vitl-16x2x3.pt)",
+                  "attentive probe on the frozen encoder, not a fine-tune (configs/inference/vitl/ssv2.yaml: "
+                  "num_probe_blocks 4, frames_per_clip 16, frame_step 4, num_segments 2, num_views_per_segment 3, "
+                  "resolution 256); the same row gives Diving48 89.0%; no Kinetics-400 result in the README; "
+                  "top-5 not given", frame_stride=4,
+                  unstated=(_unstated("resize", "configs/inference/vitl/ssv2.yaml (resolution 256 only)"),)),
+    ),
+    "vjepa2_vit_g_384": (
+        Published(SSV2, 77.3, None, 64, 384, 2, 3,
+                  "V-JEPA 2 self-supervised pre-training (384 px); encoder frozen, attentive probe trained on SSv2",
+                  "V-JEPA 2 README (facebookresearch/vjepa2), Evaluation Attentive Probes table, ViT-g/16 384 row, "
+                  "SSv2 result (checkpoint ssv2-vitg-384-64x2x3.pt)",
+                  "attentive probe on the frozen encoder, not a fine-tune (configs/inference/vitg-384/ssv2.yaml: "
+                  "num_probe_blocks 4, frames_per_clip 64, frame_step 2, num_segments 2, num_views_per_segment 3, "
+                  "resolution 384); the same row gives Diving48 90.2%; no Kinetics-400 result in the README; "
+                  "top-5 not given", frame_stride=2,
+                  unstated=(_unstated("resize", "configs/inference/vitg-384/ssv2.yaml (resolution 384 only)"),)),
+    ),
 }
 
 _LRCN_REASON = (
@@ -439,6 +494,18 @@ _LRCN_REASON = (
 )
 
 NO_PUBLISHED: dict[str, str] = {
+    "vjepa2_vit_h": (
+        "No published result recorded: V-JEPA 2's README (facebookresearch/vjepa2) releases attentive-probe "
+        "results only for ViT-L/16 and ViT-g/16 384 (SSv2, Diving48); the paper's (arXiv 2506.09985) probe table "
+        "for ViT-H/16 256, Kinetics-400 included, was not checked against its source by vidbench, so no figure is "
+        "recorded rather than one guessed."
+    ),
+    "vjepa2_vit_g": (
+        "No published result recorded: V-JEPA 2's README (facebookresearch/vjepa2) releases attentive-probe "
+        "results only for ViT-L/16 and ViT-g/16 384 (SSv2, Diving48); the paper's (arXiv 2506.09985) probe table "
+        "for ViT-g/16 256, Kinetics-400 included, was not checked against its source by vidbench, so no figure is "
+        "recorded rather than one guessed."
+    ),
     "lrcn_resnet18_lstm": _LRCN_REASON.format(backbone="ResNet-18", rnn="LSTM"),
     "lrcn_resnet18_gru": _LRCN_REASON.format(backbone="ResNet-18", rnn="GRU"),
     "lrcn_resnet50_lstm": _LRCN_REASON.format(backbone="ResNet-50", rnn="LSTM"),

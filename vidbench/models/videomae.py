@@ -43,15 +43,30 @@ class VideoMAEViT(nn.Module):
 
 
 def _create_videomae(num_classes: int, *, patch_size: int, tubelet_size: int, dim: int, depth: int,
-                     heads: int) -> VideoMAEViT:
-    return VideoMAEViT(num_classes, patch_size, tubelet_size, dim, depth, heads)
+                     heads: int, mlp_ratio: float = 4.0) -> VideoMAEViT:
+    return VideoMAEViT(num_classes, patch_size, tubelet_size, dim, depth, heads, mlp_ratio)
+
+
+def videomae_from_hf_config(num_classes: int = 400, *, hidden_size: int, num_hidden_layers: int,
+                            num_attention_heads: int, intermediate_size: int, patch_size: int = 16,
+                            tubelet_size: int = 2) -> VideoMAEViT:
+    """vidbench's VideoMAE ViT from a Hugging Face `VideoMAEConfig`'s keys (hf_video.py's table): the
+    same network, parameter for parameter (tests/models/test_hf_video.py)."""
+    return _create_videomae(num_classes, patch_size=patch_size, tubelet_size=tubelet_size, dim=hidden_size,
+                            depth=num_hidden_layers, heads=num_attention_heads,
+                            mlp_ratio=intermediate_size / hidden_size)
+
+
+def videomae_facts(default_patch: int, paper: str = VIDEOMAE_PAPER) -> dict:
+    """What every VideoMAE ViT registers alike (here and in hf_video.py's table): its arch (so checkpoint
+    layouts apply), normalisation, limits, head and stages."""
+    return dict(family="transformer", arch="videomae", mean=IMAGENET_MEAN, std=IMAGENET_STD,
+                limits=patch_limits(default_patch, 2), paper=paper, head="head",
+                stages=stages.vit("blocks", ("patch_embed", "pos_embed")))
 
 
 def _register(default_input: tuple[int, int], default_patch: int, published: tuple[Published, ...] = ()):
-    return register_model(family="transformer", arch="videomae", default_input=default_input,
-                          mean=IMAGENET_MEAN, std=IMAGENET_STD, limits=patch_limits(default_patch, 2),
-                          paper=VIDEOMAE_PAPER, head="head", stages=stages.vit("blocks", ("patch_embed", "pos_embed")),
-                          published=published)
+    return register_model(default_input=default_input, published=published, **videomae_facts(default_patch))
 
 
 @_register((16, 224), 16, PUBLISHED["videomae_vit_s"])

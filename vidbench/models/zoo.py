@@ -6,6 +6,7 @@ table import without torch."""
 import vidbench.models.cnn2d  # noqa: F401  (registration, one family per file)
 import vidbench.models.cnn3d  # noqa: F401
 import vidbench.models.cnn_rnn  # noqa: F401
+import vidbench.models.hf_video  # noqa: F401
 import vidbench.models.i3d  # noqa: F401
 import vidbench.models.slowfast  # noqa: F401
 import vidbench.models.torchvision_transformers  # noqa: F401
