@@ -90,7 +90,7 @@ def vidbench_peak_bytes(spec) -> int:
 
 def model_and_clips(spec):
     m = Measurement(spec)
-    return m.model().eval(), m.random_batch()[0]
+    return m.prepared().model, m.random_batch()[0]
 
 
 # -- 1. analytic ------------------------------------------------------------------------------------

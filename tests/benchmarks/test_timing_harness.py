@@ -30,6 +30,7 @@ from torch.utils.benchmark import Timer
 
 from tests.benchmarks.helpers import interleave, median
 from tests.conftest import make_spec
+from vidbench.backends import Prepared
 from vidbench.run.runner import Measurement
 
 SPEC = dict(model="c3d_tiny", resolution=(64, 64), clip_length=8, batch_size=1, metrics=("throughput",),
@@ -38,14 +39,15 @@ SPEC = dict(model="c3d_tiny", resolution=(64, 64), clip_length=8, batch_size=1, 
 
 class SharedModelMeasurement(Measurement):
     """Measurement whose model and input are given, so vidbench and the reference time the same objects.
-    Only `model()` and `random_batch()` are replaced; `inference()` and its timing path are vidbench's."""
+    Only `prepared()` (the given model, served as the run's backend serves a model) and `random_batch()` are
+    replaced; `inference()` and its timing path are vidbench's."""
 
     def __init__(self, spec, model, clips):
         super().__init__(spec)
         self._given_model, self._given_clips = model, clips
 
-    def model(self):
-        return self._given_model
+    def prepared(self, model=None):
+        return Prepared(self.backend, self.spec, self._given_model if model is None else model, self.shapes())
 
     def random_batch(self, batch_size=None):
         return self._given_clips, None
@@ -53,7 +55,7 @@ class SharedModelMeasurement(Measurement):
 
 def fresh_model_and_clips(spec):
     base = Measurement(spec)
-    return base.model().eval(), base.random_batch()[0]
+    return base.prepared().model, base.random_batch()[0]
 
 
 def test_inference_throughput_matches_torch_benchmark_timer(benchmark, figures, bench_enabled):

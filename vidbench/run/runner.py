@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from vidbench.backends import Prepared, RuntimeUnsupported, backend_for
+from vidbench.backends import RuntimeUnsupported, backend_for
 from vidbench.backends.eager import to_channels_last
 from vidbench.measure.energy import energy_meter
 from vidbench.measure.oom import is_out_of_memory
@@ -66,8 +66,8 @@ class Measurement(RunContext):
     """The measurements of one run: the registered scenarios (`vidbench.scenarios`) that apply to it, in
     their declared order, each on a freshly seeded model, against this run's context. The run's backend
     decides how the model is prepared, called and trained, and the device's operations how it is
-    synchronised and probed. `model()`, `inference()` and `find_max_batch()` are the faces the harness
-    tests (tests/benchmarks) time and probe through."""
+    synchronised and probed. `inference()` and `find_max_batch()` are the faces the harness tests
+    (tests/benchmarks) time and probe through; a harness that serves its own model overrides `prepared()`."""
 
     def __init__(self, spec: RunSpec, run_folder: str | Path | None = None):
         super().__init__(spec, weights_path(run_folder, spec) if run_folder else None)
@@ -93,16 +93,6 @@ class Measurement(RunContext):
         return self.metrics, self.detail
 
     # -- the harness tests' faces --------------------------------------------------------------
-    def model(self) -> Any:
-        """A freshly seeded model as the run's backend calls it."""
-        return super().prepared().model
-
-    def prepared(self, model: Any = None) -> Prepared:
-        """As the context's; a harness that replaces `model()` has its model served as the backend's."""
-        if model is None and type(self).model is not Measurement.model:
-            return Prepared(self.backend, self.spec, self.model(), self.shapes())
-        return super().prepared(model)
-
     def inference(self) -> None:
         SCENARIOS["inference"].run(self)
 
