@@ -8,9 +8,10 @@ medians of subprocess wall times):
 - `vidbench models` at most 1 s with its figures cached.
 
 Asserted with benchmarks enabled (a quiet machine: the one-run target counts on the worker's imports running
-on the second core beside the driver's). The default run records the figures of one round (without the
-cold `vidbench models` listing that the cached target needs first: ~12 s here) and asserts only what a
-loaded or slower machine still meets: `--help` takes less than `import torch` alone (it reads 0.08 s above
+on the second core beside the driver's). The default run times one round of the help against its references
+(the dry run, the one-run sweep and the cached listing, ~20 s with the cold listing the cache needs first,
+are benchmarks only; tests/test_lazy_imports.py covers what they import) and asserts only what a loaded or
+slower machine still meets: `--help` takes less than `import torch` alone (it reads 0.08 s above
 a bare python against ~1.2 s for torch here: a tenfold margin, and a help that imported torch fails it).
 """
 
@@ -59,22 +60,22 @@ def test_cli_targets(benchmark, figures, bench_enabled, tmp_path):
         "python": _wall("-c", "pass"),
         "import_torch": _wall("-c", "import torch"),
         "help": _wall("-m", "vidbench", "--help"),
-        "dry_run": _wall("-m", "vidbench", "run", "suites/ablation.yaml", "--dry-run"),
-        "one_run": _wall("-m", "vidbench", "run", str(suite), "--output", str(tmp_path / "out"), "--force"),
     }
     if bench_enabled:
+        steps["dry_run"] = _wall("-m", "vidbench", "run", "suites/ablation.yaml", "--dry-run")
+        steps["one_run"] = _wall("-m", "vidbench", "run", str(suite), "--output", str(tmp_path / "out"), "--force")
         steps["models_cached"] = _wall("-m", "vidbench", "models", env=env)
     rounds = 3 if bench_enabled else 1
     samples = dict(zip(steps, interleave(rounds, *steps.values())))
     s = {k: median(v) for k, v in samples.items()}
-    ratios = {"help_above_python_s": s["help"] - s["python"], "dry_run_x_torch": s["dry_run"] / s["import_torch"],
-              "one_run_x_torch": s["one_run"] / s["import_torch"]}
+    ratios = {"help_above_python_s": s["help"] - s["python"]}
     figures(benchmark, **{f"{k}_s": v for k, v in s.items()}, **ratios)
     benchmark.pedantic(steps["help"], rounds=1)
     if not bench_enabled:
         assert s["help"] < s["import_torch"], s  # the default run's bound: see the module docstring
         pytest.skip(f"recorded {ratios}; the targets are asserted only with benchmarks enabled (a quiet machine)")
-    ratios["models_cached_s"] = s["models_cached"]
+    ratios |= {"dry_run_x_torch": s["dry_run"] / s["import_torch"], "one_run_x_torch": s["one_run"] / s["import_torch"],
+               "models_cached_s": s["models_cached"]}
     assert ratios["help_above_python_s"] <= 0.15, ratios
     assert ratios["models_cached_s"] <= 1.0, ratios
     assert ratios["dry_run_x_torch"] <= 1.5, ratios

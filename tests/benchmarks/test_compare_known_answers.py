@@ -4,11 +4,11 @@
   flagged with p < 0.01; a 2% one under `--threshold 5` is not.
 - A/A: the same speed measurement twice, compared: nothing flagged.
 Both need a quiet machine: with benchmarks enabled (`pytest tests/benchmarks --benchmark-only`) every
-answer is asserted, the 20% read within 10-30%. The default run records them and asserts only that the 20%
-slowdown is flagged as a regression (p < 0.01) and reads between 5% and 200%: on a loaded machine the
-busy-wait's share grows with the other tenants' (32.1% and 60.2% were read on loaded 2-core machines,
-issue 32), so only the direction and a wide band hold there (margins: a quarter of the injected 20%
-below, over three times the highest reading above).
+answer is asserted, the 20% read within 10-30%. The default run shares its cores with other tests, whose
+load can land on A's measurement and not on B's: there a 20% slowdown read 32.1%, 60.2% and, once, too
+little to be flagged (issue 32). So the default run injects 100% instead, records every figure, and asserts
+only that it is flagged (p < 0.01) and reads between 25% and 400% (margins: a quarter of the injected
+change below, four times it above), which a load that doubles one side's time still meets.
 """
 
 from __future__ import annotations
@@ -73,13 +73,13 @@ def test_injected_slowdowns_and_an_aa_rerun(benchmark, figures, bench_enabled, s
     _measure(slowed_model, tmp_path / "a", 0.0)
     _measure(slowed_model, tmp_path / "a2", 0.0)  # A/A: the same measurement again
     _measure(slowed_model, tmp_path / "c", 0.02)
-    _measure(slowed_model, tmp_path / "b", 0.20)
+    _measure(slowed_model, tmp_path / "b", 0.20 if bench_enabled else 1.0)
     slow, small, again = (_latency(tmp_path / "a", tmp_path / x) for x in ("b", "c", "a2"))
     figures(benchmark, slow_change_pct=slow["change_pct"], slow_p=slow["p_value"],
             small_change_pct=small["change_pct"], small_p=small["p_value"], aa_change_pct=again["change_pct"],
             aa_p=again["p_value"])
     benchmark.pedantic(compare_folders, args=(tmp_path / "a", tmp_path / "b"), rounds=3 if bench_enabled else 1)
-    low, high = (10, 30) if bench_enabled else (5, 200)
+    low, high = (10, 30) if bench_enabled else (25, 400)
     assert slow["regression"] and slow["p_value"] < 0.01 and low < slow["change_pct"] < high, slow.to_dict()
     if not bench_enabled:
         pytest.skip(f"2% slowdown {small['change_pct']:+.1f}% (p={small['p_value']:.2g}) and A/A "

@@ -141,7 +141,7 @@ def test_no_hidden_overhead_inside_the_timed_region(benchmark, figures, bench_en
     region (`with no_grad(), autocast(): return model(x)` in a closure, then synchronize) adds ~30 us to
     that on a quiet machine and up to ~160 us under load, the same as that closure in a bare loop; the
     target is an excess under 2% of a call (well inside issue 8's 5%)."""
-    repeats = 30
+    repeats = 30 if bench_enabled else 10  # the default run's bound is wide: fewer calls tell it
     rounds = 8 if bench_enabled else 3
     spec = make_spec(**{**SPEC, "benchmark": {"warmup": 3, "repeats": repeats}})
     model, clips = fresh_model_and_clips(spec)

@@ -114,10 +114,11 @@ def wait_for_rows(folder, n: int, timeout: float = 120) -> list[tuple]:
 
 
 def test_kill_9_then_the_same_command_finishes_the_rest_without_recomputing(tmp_path):
-    write_suite(tmp_path, runs=6)
+    gate = tmp_path / "gate"  # every run but the first waits in its forward: the kill lands mid-sweep
+    write_suite(tmp_path, runs=3, sleep=0.0, gate=str(gate))  # however fast or slow the machine
     out = tmp_path / "out"
     sweep = vidbench("run", "suite.yaml", "--output", str(out), cwd=tmp_path)
-    before = wait_for_rows(out, 2)
+    wait_for_rows(out, 1)
     workers = descendants(sweep.pid)
     os.killpg(sweep.pid, signal.SIGKILL)  # the driver; its worker leads its own group
     sweep.wait()
@@ -125,14 +126,15 @@ def test_kill_9_then_the_same_command_finishes_the_rest_without_recomputing(tmp_
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     before = stored(out)
-    assert 2 <= len(before) < 6
+    assert len(before) == 1  # the second run was held at its gate when the sweep died
+    gate.touch()
     again = subprocess.run([sys.executable, "-m", "vidbench", "run", "suite.yaml", "--output", str(out), "--json"],
                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     outcome = json.loads(again.stdout)
     after = stored(out)
-    assert len(after) == 6 == len({r[0] for r in after})  # every run once, no duplicate
-    assert outcome["executed"] == 6 - len(before)  # nothing finished was run again…
+    assert len(after) == 3 == len({r[0] for r in after})  # every run once, no duplicate
+    assert outcome["executed"] == 3 - len(before)  # nothing finished was run again…
     assert set(before) <= set(after)  # …or changed
 
 
@@ -160,14 +162,14 @@ def test_a_second_sweep_on_the_same_folder_is_refused_and_results_read_meanwhile
 
 def test_ray_executor_on_a_real_local_cluster_with_a_crashing_run(tmp_path):
     pytest.importorskip("ray")
-    write_suite(tmp_path, runs=2, extra_models="  - aborting_model")
+    write_suite(tmp_path, runs=1, extra_models="  - aborting_model")
     result = subprocess.run(
         [sys.executable, "-m", "vidbench", "run", "suite.yaml", "--output", "out", "--executor", "ray", "--json"],
         cwd=tmp_path, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 1, result.stderr[-2000:]  # a crashed run: exit 1
     statuses = sorted(json.loads(result.stdout)["runs"].values())
-    assert statuses == ["crashed", "ok", "ok"]
+    assert statuses == ["crashed", "ok"]
     rows = {r[1] for r in stored(tmp_path / "out")}
     assert rows == {"crashed", "ok"}
 
@@ -223,10 +225,7 @@ def test_out_of_memory_is_retried_in_a_fresh_worker_with_half_the_batch(tmp_path
         status, batch, detail = conn.execute("SELECT status, batch_size, detail_json FROM runs").fetchone()
     assert (status, batch) == ("ok", 2)  # 8 and 4 ran out of memory; the figures are those of batch 2
     assert json.loads(detail)["oom_batch_sizes"] == [8, 4]
-    # With too few retries none fits: `oom`, exit 1.
-    again = run_suite(tmp_path / "out", "models: [oom_above_2]\nbatch_sizes: [8]\nlimits: {oom_retries: 1}\n" + COMMON)
-    assert again.returncode == 1
-    assert list(json.loads(again.stdout)["runs"].values()) == ["oom"]
+    # Too few retries (`oom`, exit 1) is tests/run/test_policy.py's, without processes.
 
 
 def test_a_device_that_keeps_failing_is_stopped(tmp_path):
