@@ -179,12 +179,12 @@ def test_a_model_entry_can_run_at_its_default_input():
     natural inputs differ share one suite; the other models keep the axes."""
     from vidbench.models import model_info
 
-    specs = expand(models=[{"name": "x3d_m", "input": "default", "test_views": "published"}, "tsn_tiny"],
+    specs = expand(models=[{"name": "x3d_m", "input": "default"}, "tsn_tiny"],
                    resolutions=[32, 48], clip_lengths=[4, 8], metrics=["flops"])
     x3d = [s for s in specs if s.model == "x3d_m"]
     info = model_info("x3d_m")
     assert len(x3d) == 1 and x3d[0].resolution == (info.default_size,) * 2
-    assert x3d[0].clip_length == info.default_frames and x3d[0].dataset_args == {"test_clips": 10, "test_crops": 3}
+    assert x3d[0].clip_length == info.default_frames and x3d[0].dataset_args == {}
     assert len([s for s in specs if s.model == "tsn_tiny"]) == 4
     with pytest.raises(SuiteError, match="input"):
         parse_suite({"name": "t", "models": [{"name": "x3d_m", "input": "native"}]})

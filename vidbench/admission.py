@@ -56,9 +56,9 @@ class Admission:
         """The refusal line of `spec`, or None when it can run."""
         info = model_info(spec.model)
         args = f" {spec.model_args}" if spec.model_args else ""
-        views = [k for k in VIEW_KEYS if k in spec.dataset_args]
+        views = [k for k in VIEW_KEYS if k in spec.dataset_args]  # a hand-made spec's, which no suite checked
         if views and not all(dataset_info(spec.dataset).accepts(k) for k in views):
-            return (f"model {spec.model!r}: test_views: published needs test_clips and test_crops, "
+            return (f"model {spec.model!r}: published views need test_clips and test_crops, "
                     f"which dataset {spec.dataset!r} does not take")
         problem = info.input_limits(spec.model_args).violation(spec.clip_length, *spec.resolution)
         if problem:

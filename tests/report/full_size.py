@@ -1,4 +1,4 @@
-"""Synthetic run folders of full-size models with a per-video cost, as suites with `test_views: published`
+"""Synthetic run folders of full-size models with a per-video cost, as suites with `protocol: published`
 store them: views, GMACs per video, latency per video and videos/s, beside a measured top-1 that is
 deliberately unlike any published figure (so a test can tell the two apart)."""
 

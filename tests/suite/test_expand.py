@@ -339,9 +339,12 @@ def test_expansion_imports_no_backend_and_nothing_of_run():
 
 
 def test_published_views_a_dataset_cannot_take_are_refused_at_admission():
-    kw = dict(models=[{"name": "x3d_m", "input": "default", "test_views": "published"}],
-              datasets=["synthetic-motion"], metrics=["params"])
-    (spec,) = expand_suite(parse_suite({"name": "t", **kw}))  # expansion sets the views as data
-    assert {"test_clips", "test_crops"} <= set(spec.dataset_args)
-    assert expand_error(**kw) == ("model 'x3d_m': test_views: published needs test_clips and test_crops, "
+    kw = dict(models=[{"name": "x3d_m", "test_views": "published"}], datasets=["synthetic-motion"],
+              metrics=["params"])
+    assert expand_error(**kw) == ("models[0] 'x3d_m': protocol: published needs test_clips and test_crops, "
                                   "which dataset 'synthetic-motion' does not take")
+    from tests.conftest import make_spec  # a hand-made spec no suite checked is refused at admission too
+
+    spec = make_spec("x3d_m", dataset="synthetic-motion", dataset_args={"test_clips": 10, "test_crops": 3})
+    assert admit(spec) == ("model 'x3d_m': published views need test_clips and test_crops, which dataset "
+                                 "'synthetic-motion' does not take")

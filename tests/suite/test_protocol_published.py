@@ -1,6 +1,6 @@
 """`protocol: published`: a model entry at its whole published test protocol (frames, frame stride, crop,
-clips × crops, single-frame segments), replacing the suite's clip axes; `test_views: published` stays the
-views alone; an `input:` that differs from the protocol is one line naming the model (exit 2)."""
+clips × crops, single-frame segments), replacing the suite's clip axes; `test_views: published` is its alias;
+an `input:` that differs from the protocol is one line naming the model (exit 2)."""
 
 from __future__ import annotations
 
@@ -50,11 +50,14 @@ def test_a_decoding_dataset_samples_tsn_single_frame_segments(tmp_path):
     assert specs[0].dataset_args["sampling"] == "segments" and "sampling" not in specs[1].dataset_args
 
 
-def test_test_views_published_keeps_its_meaning_and_its_run_ids():
-    (views,) = runs({"name": "x3d_m", "input": "default", "test_views": "published"})
-    assert (views.clip_length, views.resolution, views.frame_stride) == (16, (224, 224), 1)
+def test_test_views_published_is_the_whole_protocol():
+    (alias,) = runs({"name": "x3d_m", "test_views": "published"})
     (whole,) = runs({"name": "x3d_m", "protocol": "published"})
-    assert whole.run_id != views.run_id and whole.resolution == (256, 256)
+    assert alias.run_id == whole.run_id and (alias.clip_length, alias.resolution, alias.frame_stride) == (
+        16, (256, 256), 5)
+    assert refusal({"name": "x3d_m", "input": "default", "test_views": "published"}) == (
+        "models[0] 'x3d_m': `input: default` (16x224²) differs from `protocol: published` (16x256²): "
+        "drop one of them")
 
 
 def test_an_input_that_differs_from_the_protocol_is_refused_naming_the_model():

@@ -20,7 +20,7 @@ from vidbench.report.tables import Column, counted
 
 NOISE = ("random",)  # datasets generated at the clip's size: no frames are sampled, so sampling does not apply
 PER_VIDEO = ("latency_ms_per_video", "videos_s")  # a run with either has a per-video cost to show
-DATASET = "Kinetics-400"  # the published results the section joins (the protocol `test_views: published` runs)
+DATASET = "Kinetics-400"  # the published results the section joins (the protocol `protocol: published` runs)
 TITLE = "Published accuracy × measured cost"
 NOTE = (f"Top-1 as each model's source publishes it on {DATASET}, looked up by model name when this report was "
         "rendered (vidbench.models.published; never measured here), against the cost measured in these runs with "

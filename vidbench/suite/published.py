@@ -1,9 +1,10 @@
 """A model entry at its published test protocol, read from the published table as data.
 
-`test_views: published` (as before) sets only the dataset's `test_clips` × `test_crops`. `protocol: published`
-runs the whole protocol of the model's first Kinetics-400 result: frames per view, frame stride, crop size,
-clips × crops and TSN-style single-frame segments. Like `input: default`, it replaces the suite's clip
-axes for that entry; a field the source does not state (`Published.unstated`) keeps the suite's value.
+`protocol: published` (or its older alias `test_views: published`) runs the whole protocol of the model's first
+Kinetics-400 result: frames per view, frame stride, crop size, clips × crops and TSN-style single-frame
+segments, so the cost measured is the cost of the accuracy beside it. Like `input: default`, it replaces the
+suite's clip axes for that entry; a field the source does not state (`Published.unstated`) keeps the suite's
+value.
 """
 
 from __future__ import annotations
@@ -27,12 +28,6 @@ def primary(name: str, key: str):
     return result
 
 
-def published_views(name: str) -> dict[str, int]:
-    """The dataset args of `test_views: published`: the published clips × crops."""
-    result = primary(name, "test_views")
-    return dict(zip(VIEW_KEYS, (result.clips, result.crops)))
-
-
 def protocol_axes(result) -> dict[str, Any]:
     """The clip axes the protocol sets: frames, square crop, and the frame stride where stated."""
     axes: dict[str, Any] = {"clip_length": result.frames, "resolution": (result.size, result.size)}
@@ -50,8 +45,8 @@ def protocol_dataset_args(result) -> dict[str, Any]:
 
 
 def entry_clip(name: str, entry, default_input: tuple[int, int]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(axes, dataset args) an entry sets for model `name`: its published protocol, its published views,
-    or its default input; ({}, {}) when it sets none. An `input:` that differs from the protocol is a
+    """(axes, dataset args) an entry sets for model `name`: its published protocol or its default input;
+    ({}, {}) when it sets none. An `input:` that differs from the protocol is a
     RegistryError (expansion names the entry and model)."""
     if entry.protocol == "published":
         result = primary(name, "protocol")
@@ -59,7 +54,6 @@ def entry_clip(name: str, entry, default_input: tuple[int, int]) -> tuple[dict[s
             raise RegistryError(f"`input: default` ({default_input[0]}x{default_input[1]}²) differs from "
                                 f"`protocol: published` ({result.frames}x{result.size}²): drop one of them")
         return protocol_axes(result), protocol_dataset_args(result)
-    axes: dict[str, Any] = {}
     if entry.input == "default":
-        axes = {"clip_length": default_input[0], "resolution": (default_input[1],) * 2}
-    return axes, published_views(name) if entry.test_views == "published" else {}
+        return {"clip_length": default_input[0], "resolution": (default_input[1],) * 2}, {}
+    return {}, {}

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, ValidationError, create_model
-from pydantic import AfterValidator, field_validator
+from pydantic import AfterValidator, field_validator, model_validator
 
 from vidbench.axes import AXES, NEUTRAL_BENCHMARK, TRAIN_KEYS, Axis
 from vidbench.errors import SuiteError
@@ -75,13 +75,20 @@ class Entry(Strict):
 class ModelEntry(Entry):
     """A model entry; `protocol: published` runs it at its whole published test protocol (frames, frame
     stride, crop, clips × crops, single-frame segments: vidbench.suite.published), replacing the suite's
-    clip axes; `test_views: published` sets only the published clips × crops (the dataset's test_clips ×
-    test_crops); `input: default` runs the model's default clip (its frames and size replace the suite's
-    clip_lengths and resolutions), so a suite can sweep models whose natural inputs differ."""
+    clip axes; `test_views: published`, the older key, is its alias (clips × crops alone measured a cost that
+    was not the published accuracy's); `input: default` runs the model's default clip (its frames and size
+    replace the suite's clip_lengths and resolutions), so a suite can sweep models whose natural inputs differ."""
 
     protocol: Literal["published"] | None = None
     test_views: Literal["published"] | None = None
     input: Literal["default"] | None = None  # `default`: its default clip (frames × size) instead of the axes
+
+    @model_validator(mode="before")
+    @classmethod
+    def _views_are_the_protocol(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("test_views") == "published" and "protocol" not in data:
+            return {**data, "protocol": "published"}
+        return data
 
 
 EntryList = Annotated[list[Annotated[Entry, BeforeValidator(_as_entry)]], Field(min_length=1)]
