@@ -82,6 +82,9 @@ def test_run_end_to_end_writes_store_and_reports(tiny_run):
     root, folder, result, _ = tiny_run
     assert result.exit_code == 0, result.output
     assert "4 runs, 0 already finished, 4 to run" in result.output
+    # the first finished run (after the cuda skips) has nothing left to estimate beside it but the second
+    lines = [line for line in result.output.splitlines() if line.startswith("[")]
+    assert "ETA" in lines[0] and "ETA" not in lines[-1], lines
     for name in ("results.sqlite", "report.html", "report.md"):
         assert (folder / name).is_file(), name
     assert list((folder / "plots").glob("*.png"))
@@ -299,18 +302,36 @@ def test_models_filters_and_formats(models_cache):
 def test_datasets_lists_the_registry():
     result = invoke("datasets", "--format", "json")
     assert result.exit_code == 0
-    names = [r["name"] for r in json.loads(result.stdout)]
-    assert {"synthetic-motion", "synthetic-appearance", "random"} <= set(names)
+    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    assert {"synthetic-motion", "synthetic-appearance", "random"} <= set(rows)
+    # each dataset's args with their defaults, as a suite's `datasets: [{name, args}]` sets them
+    assert "num_classes=4" in rows["synthetic-motion"]["args"] and "speed=1.0" in rows["synthetic-motion"]["args"]
+    assert "root=required" in rows["video-folder"]["args"] and "clip_length" not in rows["video-folder"]["args"]
+    assert "num_classes=4" in invoke("datasets").stdout
 
 
-def test_env_json_has_the_torch_version():
+def test_env_json_has_the_torch_version_the_devices_and_the_runtimes():
+    from importlib import metadata
+    from importlib.util import find_spec
+
     result = invoke("env", "--json")
     assert result.exit_code == 0
     env = json.loads(result.stdout)
     assert env["torch"] == torch.__version__
     assert env["cpu_count"] >= 1 and "decoders" in env
+    assert env["devices"]["cpu"] == "available"
+    if not torch.cuda.is_available():
+        assert env["devices"]["cuda"] == ("not available: CUDA is not available on this machine "
+                                          "(torch.cuda.is_available() is False)")
+    runtimes = env["runtimes"]
+    assert runtimes["eager"] == runtimes["inductor"] == f"torch {metadata.version('torch')}"
+    for runtime, package in (("onnxruntime", "onnxruntime"), ("openvino", "openvino")):
+        if find_spec(package) is not None:
+            assert runtimes[runtime].startswith(f"{package} {metadata.version(package)}"), runtimes[runtime]
+    if find_spec("torch_tensorrt") is None:
+        assert runtimes["tensorrt"] == "not installed (torch_tensorrt): pip install torch-tensorrt (GPU only)"
     plain = invoke("env")
-    assert plain.exit_code == 0 and torch.__version__ in plain.stdout
+    assert plain.exit_code == 0 and torch.__version__ in plain.stdout and "onnxruntime:" in plain.stdout
 
 
 def test_python_m_vidbench_help():

@@ -222,28 +222,15 @@ class _SkipGroups:
 
 def _execute_with_progress(prepared, plan, todo: int, quiet: bool, executor: str, address: str | None,
                            spare=None):
+    """Run the plan with a line per finished run (or a bar on a terminal), and the time left estimated from the
+    finished runs' wall times."""
+    from vidbench.run.eta import Eta
     from vidbench.run.session import execute_sweep
 
-    done = [0]
+    eta = Eta(todo)
     if quiet or not out.is_terminal:
-        skips = _SkipGroups(lambda line: print(line, flush=True))
-
-        def on_start(spec):
-            pass
-
-        def on_end(spec, result):
-            done[0] += 1
-            if quiet:
-                return
-            if result.status == "skipped":
-                skips.add(spec, result)
-                return
-            skips.flush()
-            msg = f"  {result.error}" if result.error else ""
-            print(f"[{done[0]}/{todo}] {_describe(spec)}: {result.status} ({result.duration_s or 0:.1f} s){msg}",
-                  flush=True)
-
-        outcome = execute_sweep(prepared, plan, executor, address, on_start=on_start, on_end=on_end,
+        on_end, skips = _line_per_run(todo, quiet, eta)
+        outcome = execute_sweep(prepared, plan, executor, address, on_start=lambda spec: None, on_end=on_end,
                                 spare=spare)
         skips.flush()
         return outcome
@@ -251,8 +238,8 @@ def _execute_with_progress(prepared, plan, todo: int, quiet: bool, executor: str
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=out) as progress:
-        task = progress.add_task("starting", total=todo)
+                  TextColumn("{task.fields[eta]}"), console=out) as progress:
+        task = progress.add_task("starting", total=todo, eta="")
         skips = _SkipGroups(lambda line: progress.console.print(line, highlight=False, markup=False))
 
         def on_start(spec):
@@ -266,7 +253,8 @@ def _execute_with_progress(prepared, plan, todo: int, quiet: bool, executor: str
                 if result.status != "ok":
                     progress.console.print(f"{_describe(spec)}: {result.status} {result.error or ''}",
                                            highlight=False, markup=False)
-            progress.advance(task)
+            eta.finished(result.status, result.duration_s)
+            progress.update(task, advance=1, eta=eta.text())
 
         outcome = execute_sweep(prepared, plan, executor, address, on_start=on_start, on_end=on_end,
                                 spare=spare)
@@ -274,12 +262,36 @@ def _execute_with_progress(prepared, plan, todo: int, quiet: bool, executor: str
         return outcome
 
 
+def _line_per_run(todo: int, quiet: bool, eta):
+    """(on_end, skip groups) printing one line per finished run, with the time left, for logs and pipes."""
+    skips = _SkipGroups(lambda line: print(line, flush=True))
+    done = [0]
+
+    def on_end(spec, result):
+        done[0] += 1
+        eta.finished(result.status, result.duration_s)
+        if quiet:
+            return
+        if result.status == "skipped":
+            skips.add(spec, result)
+            return
+        skips.flush()
+        msg = f"  {result.error}" if result.error else ""
+        left = f" · {eta.text()}" if eta.text() else ""
+        print(f"[{done[0]}/{todo}] {_describe(spec)}: {result.status} ({result.duration_s or 0:.1f} s){left}{msg}",
+              flush=True)
+
+    return on_end, skips
+
+
 def _print_finished(prepared) -> None:
     """The key figures of the suite's finished runs, one line each (the metrics it asked for), so that the
     answer is on screen without opening the report."""
     from vidbench.metrics import columns_of
     from vidbench.report.frame import load_run_folder
-    from vidbench.report.tables import _py, format_value
+    import pandas as pd
+
+    from vidbench.report.tables import UNSTABLE_NOTE, _py, format_value, unstable_marks
 
     ids = {s.run_id for s in prepared.specs}
     frame = load_run_folder(prepared.output, details=False).frame
@@ -300,10 +312,15 @@ def _print_finished(prepared) -> None:
     for c in figures:
         table.add_column(SHORT_HEADERS.get(c, c), justify="right")
     shown = frame.sort_values(["dataset", "device", "variant", "side", "clip_length", "seed"], kind="stable")
-    for _, r in shown.head(MAX_SUMMARY_ROWS).iterrows():
+    shown = shown.head(MAX_SUMMARY_ROWS)
+    marks = {c: unstable_marks(shown, c) for c in figures}
+    for i, (_, r) in enumerate(shown.iterrows()):
         _add_row(table, r["variant"], r["dataset"], f"{r['resolution']}px × {r['clip_length']}",
-                 *(format_value(_py(r[c])) for c in varying), *(format_value(_py(r[c])) for c in figures))
+                 *(format_value(_py(r[c])) for c in varying),
+                 *(format_value(_py(r[c])) + marks[c][i] if pd.notna(r[c]) else "" for c in figures))
     out.print(table)
+    if any(any(m) for m in marks.values()):
+        out.print(UNSTABLE_NOTE, highlight=False)
     if len(frame) > MAX_SUMMARY_ROWS:
         out.print(f"… and {len(frame) - MAX_SUMMARY_ROWS} more in the report", highlight=False)
 
@@ -353,8 +370,9 @@ def datasets(fmt: TableFormat = typer.Option(TableFormat.table, "--format", help
     """The dataset registry."""
     from vidbench.data import dataset_info, list_datasets
 
-    _print_records([{"name": n, "description": dataset_info(n).description} for n in list_datasets()],
-                   fmt.value, "datasets")
+    _print_records([{"name": n, "description": dataset_info(n).description,
+                     "args": ", ".join(f"{k}={v}" for k, v in dataset_info(n).arguments().items())}
+                    for n in list_datasets()], fmt.value, "datasets")
 
 
 @app.command()
@@ -546,16 +564,20 @@ def _comparison_markdown(result) -> str:
 @app.command()
 @cli_errors
 def env(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")):
-    """The environment fingerprint: torch, CUDA, devices, CPU, decoder backends."""
+    """The environment fingerprint (torch, CUDA, CPU, decoder backends), each device type (available or why not)
+    and each runtime with its package's version (or what to install)."""
+    from vidbench.run import inventory
     from vidbench.run.env import environment
 
-    data = environment()
+    data = {**environment(), "devices": inventory.devices(), "runtimes": inventory.runtimes()}
     if as_json:
         print(json.dumps(data, indent=2, default=str))
         return
     table = Table(show_header=False)
     for k, v in data.items():
-        _add_row(table, k, json.dumps(v) if isinstance(v, dict | list) else str(v))
+        if isinstance(v, dict):
+            v = "\n".join(f"{name}: {value}" for name, value in v.items())
+        _add_row(table, k, json.dumps(v) if isinstance(v, list) else str(v))
     out.print(table)
 
 

@@ -109,8 +109,9 @@ def train_step_check(name: str, shapes: list[tuple[int, int, int]], device: str 
     """Build the model once; for each (T, H, W): a training forward and backward at batch 2, then an
     inference forward at batch 1. On the meta device the shapes, the dtypes and which parameters the loss
     reaches are checked (no values: nothing is computed); on the CPU the values are finite too. The meta
-    device runs its ops through Python decompositions (seconds for a large transformer), so there the
-    smallest clip the limits accept trains and the other shapes take the inference forward only."""
+    device runs its ops through Python decompositions (seconds for a large transformer), so there only the
+    smallest clip the limits accept trains and is inferred (the small clip's inference forward on the meta
+    device is test_num_classes_sets_the_head's)."""
     torch.manual_seed(0)
     with torch.device(device):
         model = create_model(name, num_classes=NUM_CLASSES)
@@ -118,7 +119,8 @@ def train_step_check(name: str, shapes: list[tuple[int, int, int]], device: str 
     params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     assert params
     real = device != "meta"
-    for t, h, w in (shapes if real else shapes[-1:]):
+    shapes = shapes if real else shapes[-1:]
+    for t, h, w in shapes:
         model.train()
         model.zero_grad(set_to_none=True)
         logits = model(torch.randn(2, 3, t, h, w, device=device))

@@ -273,3 +273,35 @@ def test_the_published_section_opens_the_page_when_full_size_models_ran(browser,
         assert "NOT measured at the published protocol" in p.page.inner_text("#published-budgets-1")
     finally:
         p.page.close()
+
+
+REPORTS = Path(__file__).resolve().parents[2] / "reports"
+# Each committed report's question, answered by its first section: picks by measured top-1 where accuracy was
+# measured, the runtime pick where runtimes were compared, published accuracy × cost where full-size models
+# ran at their published protocol.
+ANSWERS = {"ablation-cpu": "Recommendations", "ablation-seeds-cpu": "Recommendations",
+           "transfer-cpu": "Recommendations", "deploy-cpu": "Runtimes",
+           "choose-cpu": "Published accuracy × measured cost", "frozen-cpu": "Frozen encoders: probes and k-NN"}
+
+
+def test_every_committed_report_is_listed_with_its_answer():
+    assert sorted(ANSWERS) == sorted(p.parent.name for p in REPORTS.glob("*/report.html"))
+
+
+@pytest.mark.parametrize("name", sorted(ANSWERS))
+def test_a_committed_reports_first_screen_holds_its_answer(browser, name):
+    """At 1366×768, the first section is the answer and its first table or chart starts on the first screen,
+    and nothing is wider than the page."""
+    p = Page(browser, REPORTS / name / "report.html", SCREEN)
+    try:
+        assert p.errors == [] and p.outside == []
+        first = p.page.locator("h2").first
+        assert first.inner_text() == ANSWERS[name]
+        top = p.page.evaluate("""() => {
+            const shown = document.querySelector('h2').closest('section').querySelector('table, svg, img');
+            return shown ? shown.getBoundingClientRect().top : Infinity;
+        }""")
+        assert top < SCREEN["height"], f"{name}: its answer starts {top:.0f} px down, below the first screen"
+        assert p.page.evaluate("document.documentElement.scrollWidth") <= SCREEN["width"]
+    finally:
+        p.page.close()

@@ -51,9 +51,14 @@ def test_the_choose_report_holds_every_run_and_opens_with_the_published_chart():
     cpu = [r for r in rows if r["device"] == "cpu"]
     assert {r["status"] for r in rows if r["device"] == "cuda"} <= {"skipped", "ok"}
     ok = [r for r in cpu if r["status"] == "ok"]
-    assert len(ok) >= len(cpu) - 1 and all(r["videos_s"] and r["gmacs_per_video"] for r in ok)
+    # every run at its whole published protocol fits 24 GB, tsn_resnet50's 250 single frames included (issue 24)
+    assert len(ok) == len(cpu) and all(r["videos_s"] and r["gmacs_per_video"] for r in ok)
     report = (ROOT / "reports/choose-cpu/report.md").read_text()
-    assert report.index("## Published accuracy × measured cost") < report.index("## Recommendations")
+    sections = [line for line in report.splitlines() if line.startswith("## ")]
+    assert sections[0] == "## Published accuracy × measured cost"
+    assert "## Recommendations" not in sections  # a speed-only suite measured no top-1 to recommend by
+    published_rows = [line for line in report.splitlines() if line.startswith("| cpu |") and "@" in line]
+    assert len(published_rows) == 32 and all("| yes: " in r for r in published_rows)
 
 
 def test_the_deploy_report_holds_every_run_and_names_a_runtime_per_model():

@@ -113,18 +113,32 @@ def wait_for_rows(folder, n: int, timeout: float = 120) -> list[tuple]:
     raise AssertionError(f"fewer than {n} runs stored after {timeout} s")
 
 
-def test_kill_9_then_the_same_command_finishes_the_rest_without_recomputing(tmp_path):
-    gate = tmp_path / "gate"  # every run but the first waits in its forward: the kill lands mid-sweep
-    write_suite(tmp_path, runs=3, sleep=0.0, gate=str(gate))  # however fast or slow the machine
+def _refused_while_it_runs(tmp_path, out) -> None:
+    """A second sweep on a folder in use exits 2 with one line; reading its results meanwhile works."""
+    second = subprocess.run([sys.executable, "-m", "vidbench", "run", "suite.yaml", "--output", str(out)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 2
+    assert "in use by another vidbench run" in second.stderr and "Traceback" not in second.stderr
+    reading = subprocess.run([sys.executable, "-m", "vidbench", "results", str(out), "--format", "csv"],
+                             capture_output=True, text=True, timeout=120)
+    assert reading.returncode == 0 and "slow_model" in reading.stdout
+
+
+def test_a_second_sweep_is_refused_and_after_kill_9_the_same_command_finishes_the_rest(tmp_path):
+    gate = tmp_path / "gate"  # every run but the first waits in its forward until the test opens the gate:
+    write_suite(tmp_path, runs=3, sleep=0.0, gate=str(gate))  # the sweep is mid-way however slow the machine
     out = tmp_path / "out"
     sweep = vidbench("run", "suite.yaml", "--output", str(out), cwd=tmp_path)
-    wait_for_rows(out, 1)
-    workers = descendants(sweep.pid)
-    os.killpg(sweep.pid, signal.SIGKILL)  # the driver; its worker leads its own group
-    sweep.wait()
-    for pid in workers:  # this sweep's workers only: never another sweep's on the same machine
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+    try:
+        wait_for_rows(out, 1)
+        _refused_while_it_runs(tmp_path, out)
+    finally:
+        workers = descendants(sweep.pid)
+        os.killpg(sweep.pid, signal.SIGKILL)  # the driver; its worker leads its own group
+        sweep.wait()
+        for pid in workers:  # this sweep's workers only: never another sweep's on the same machine
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     before = stored(out)
     assert len(before) == 1  # the second run was held at its gate when the sweep died
     gate.touch()
@@ -136,28 +150,6 @@ def test_kill_9_then_the_same_command_finishes_the_rest_without_recomputing(tmp_
     assert len(after) == 3 == len({r[0] for r in after})  # every run once, no duplicate
     assert outcome["executed"] == 3 - len(before)  # nothing finished was run again…
     assert set(before) <= set(after)  # …or changed
-
-
-def test_a_second_sweep_on_the_same_folder_is_refused_and_results_read_meanwhile(tmp_path):
-    gate = tmp_path / "gate"  # the first sweep's second run waits until the test opens it: it outlasts the
-    write_suite(tmp_path, runs=3, sleep=0.0, gate=str(gate))  # second sweep's start however slow the machine
-    out = tmp_path / "out"
-    first = vidbench("run", "suite.yaml", "--output", str(out), cwd=tmp_path)
-    try:
-        wait_for_rows(out, 1)
-        second = subprocess.run([sys.executable, "-m", "vidbench", "run", "suite.yaml", "--output", str(out)],
-                                cwd=tmp_path, capture_output=True, text=True, timeout=120)
-        assert second.returncode == 2
-        assert "in use by another vidbench run" in second.stderr and "Traceback" not in second.stderr
-        reading = subprocess.run([sys.executable, "-m", "vidbench", "results", str(out), "--format", "csv"],
-                                 capture_output=True, text=True, timeout=120)
-        assert reading.returncode == 0 and "slow_model" in reading.stdout
-    finally:
-        gate.touch()
-        first.wait(timeout=300)
-    assert first.returncode == 0
-    rows = stored(out)
-    assert len(rows) == 3 == len({r[0] for r in rows})
 
 
 def test_ray_executor_on_a_real_local_cluster_with_a_crashing_run(tmp_path):

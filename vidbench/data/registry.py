@@ -42,6 +42,13 @@ class DatasetInfo:
         if self.check is not None:
             self.check(dict(args))
 
+    def arguments(self) -> dict[str, str]:
+        """The args a suite can set (`datasets: [{name, args}]`), each with its default ('required' where it has
+        none): what `vidbench datasets` lists."""
+        params = inspect.signature(self.builder).parameters.values()
+        return {p.name: "required" if p.default is inspect.Parameter.empty else repr(p.default) for p in params
+                if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in _CLIP_KEYS}
+
     def check_args(self, args: dict[str, Any]) -> None:
         params = inspect.signature(self.builder).parameters
         if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):

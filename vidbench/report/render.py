@@ -15,12 +15,10 @@ import matplotlib.pyplot as plt
 from vidbench.report.analysed import Report, analyse
 from vidbench.report.frame import load_run_folder
 from vidbench.report.sections import shown
+from vidbench.report.tables import UNSTABLE_NOTE
 from vidbench.report.templating import templates
 
 FORMATS = ("html", "md")
-UNIT_NOTE = ("GMACs are multiply-accumulates of one clip at batch 1 (what torchvision and most papers call "
-             "\"GFLOPs\"); GFLOPs = 2 × GMACs. Latency is one forward pass of a batch (ms); throughput is clips/s; "
-             "peak memory is MiB held by tensors (CUDA allocator peak on a GPU, live-tensor peak on the CPU).")
 
 
 def _figure_bytes(fig, fmt: str) -> bytes:
@@ -78,12 +76,30 @@ class HtmlOut:
                 for p in self.report.plots_in(section)]
 
 
+def _note(report: Report) -> str:
+    """What an "(unstable)" mark means, where a run's timing is unstable ('' elsewhere: the units are in the
+    Suite section, at the end)."""
+    frame = report.run.frame
+    unstable = "unstable" in frame.columns and bool(frame["unstable"].fillna(False).astype(bool).any())
+    return f"{UNSTABLE_NOTE}." if unstable else ""
+
+
+def summary(description: str) -> str:
+    """The description's first sentence: the suite's question, above the answer (the whole description is in
+    the Suite section)."""
+    text = " ".join(description.split())
+    end = re.search(r"[.!?](\s|$)", text)
+    return text[:end.end()].strip() if end else text
+
+
 def render_markdown(report: Report) -> str:
     out = MarkdownOut(report)
     parts = [f"# vidbench report: {report.run.suite_name}", ""]
     if report.description:
-        parts += [report.description, ""]
-    parts += [_intro(report), "", UNIT_NOTE, ""]
+        parts += [summary(report.description), ""]
+    parts += [_intro(report), ""]
+    if _note(report):
+        parts += [_note(report), ""]
     for section, blocks in shown(report):
         parts += [f"## {section.title}", ""]
         for block in blocks:
@@ -96,7 +112,7 @@ def render_html(report: Report) -> str:
     sections = [{"anchor": s.anchor, "title": s.title, "toc": s.toc or s.title,
                  "blocks": [{"kind": b.kind, **b.html(out)} for b in blocks]} for s, blocks in shown(report)]
     return templates().get_template("report.html.j2").render(
-        title=report.run.suite_name, description=report.description, intro=_intro(report), note=UNIT_NOTE,
+        title=report.run.suite_name, description=summary(report.description), intro=_intro(report), note=_note(report),
         sections=sections)
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import pandas as pd
+
+from vidbench.measure.stats import UNSTABLE_IQR_OVER_MEDIAN
 
 
 def format_value(value: Any) -> str:
@@ -36,13 +39,37 @@ def counted(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+UNSTABLE_MARK = " (unstable)"  # after a timed figure whose calls spread more than 10% of their median (IQR/median)
+UNSTABLE_NOTE = (f"{UNSTABLE_MARK.strip()}: the timed calls spread more than {UNSTABLE_IQR_OVER_MEDIAN:.0%} of their "
+                 "median (IQR/median): measure again on a quiet machine before trusting that figure")
+
+
+@functools.cache
+def _timed_columns() -> frozenset[str]:
+    from vidbench.metrics import COLUMNS
+
+    return frozenset(c.name for c in COLUMNS if c.noise == "timing")
+
+
+def unstable_marks(frame: pd.DataFrame, column: str) -> list[str]:
+    """Per row, the mark a timed figure of an unstable run carries ('' elsewhere): noise a reader must see."""
+    if column not in _timed_columns() or "unstable" not in frame.columns:
+        return [""] * len(frame)
+    return [UNSTABLE_MARK if _py(flag) is True else "" for flag in frame["unstable"].tolist()]
+
+
 def markdown_table(frame: pd.DataFrame, columns: Sequence[str], headers: Sequence[str] | None = None) -> str:
     headers = list(headers or columns)
     esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
     lines = ["| " + " | ".join(esc(h) for h in headers) + " |", "|" + "---|" * len(headers)]
-    for _, row in frame.iterrows():
-        lines.append("| " + " | ".join(esc(format_value(_py(row[c]))) for c in columns) + " |")
+    marks = {c: unstable_marks(frame, c) for c in columns}
+    for i, (_, row) in enumerate(frame.iterrows()):
+        lines.append("| " + " | ".join(esc(_marked(format_value(_py(row[c])), marks[c][i])) for c in columns) + " |")
     return "\n".join(lines)
+
+
+def _marked(text: str, mark: str) -> str:
+    return text + mark if text else text
 
 
 def _py(value: Any) -> Any:
@@ -74,11 +101,13 @@ def cells(frame: pd.DataFrame, columns: Sequence[Column]) -> list[list[dict]]:
         return []
     shown = [frame[c.key].tolist() for c in columns]
     keys = [frame[c.sort].tolist() if c.sort else None for c in columns]
+    marks = [unstable_marks(frame, c.key) for c in columns]
     out = []
     for i in range(len(frame)):
         row = []
         for j, c in enumerate(columns):
             x = cell(shown[j][i], c.fmt)
+            x["text"] = _marked(x["text"], marks[j][i])
             if keys[j] is not None:
                 x["sort"] = cell(keys[j][i])["sort"]
             row.append(x)
@@ -96,6 +125,7 @@ def cell(value: Any, fmt: Formatter | None = None) -> dict:
 
 def markdown_columns(frame: pd.DataFrame, columns: Sequence[Column]) -> str:
     """markdown_table with each column's own formatter and header."""
-    shown = pd.DataFrame({c.header: [cell(v, c.fmt)["text"] for v in frame[c.key].tolist()] for c in columns},
+    shown = pd.DataFrame({c.header: [_marked(cell(v, c.fmt)["text"], mark) for v, mark in
+                                     zip(frame[c.key].tolist(), unstable_marks(frame, c.key))] for c in columns},
                          columns=[c.header for c in columns])
     return markdown_table(shown, [c.header for c in columns])

@@ -14,10 +14,11 @@ import torch
 from vidbench.devices import cpu_model, cuda_device_names, device_ops, nvidia_driver
 from vidbench.devices import unavailable as device_unavailable
 
-__all__ = ["cpu_model", "decoder_backends", "device_unavailable", "environment", "git_commit", "nvidia_driver"]
+__all__ = ["cpu_model", "decoder_backends", "device_unavailable", "environment", "git_commit", "nvidia_driver",
+           "package_version"]
 
 
-def _version(package: str) -> str | None:
+def package_version(package: str) -> str | None:
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
@@ -38,10 +39,10 @@ def git_commit() -> str | None:
 
 def decoder_backends() -> dict[str, str | None]:
     """Video decoders importable here (PyAV is the default; torchcodec needs a system FFmpeg)."""
-    backends = {"av": _version("av")}
+    backends = {"av": package_version("av")}
     try:
         import torchcodec  # noqa: F401
-        backends["torchcodec"] = _version("torchcodec")
+        backends["torchcodec"] = package_version("torchcodec")
     except Exception:  # torchcodec raises OSError/RuntimeError when FFmpeg libraries are missing
         backends["torchcodec"] = None
     return backends
@@ -50,12 +51,12 @@ def decoder_backends() -> dict[str, str | None]:
 def environment(device: str | None = None) -> dict:
     """Versions, hardware and settings that a figure depends on."""
     env = {
-        "vidbench": _version("vidbench"),
+        "vidbench": package_version("vidbench"),
         "git_commit": git_commit(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "torch": torch.__version__,
-        "torchvision": _version("torchvision"),
+        "torchvision": package_version("torchvision"),
         "cuda": torch.version.cuda,
         "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
         "cpu": cpu_model(),

@@ -21,6 +21,9 @@ class Section:
     build: Callable[[Report], list[Block] | None]  # its blocks after the note, or None: the section is left out
     note: str = ""  # shown first, under the title
     toc: str = ""  # its label in the HTML contents (default: the title)
+    # Whether it is this report's answer (then it moves ahead of every section that is not): for a section whose
+    # place depends on what the suite asked, e.g. the frozen evaluations when every trained run was a probe.
+    leads: Callable[[Report], bool] | None = None
 
     def view(self, report: Report) -> list[Block] | None:
         """The note and the built blocks, or None when the section has nothing to show."""
@@ -49,5 +52,7 @@ def sections() -> list[Section]:
 
 
 def shown(report: Report) -> list[tuple[Section, list[Block]]]:
-    """The sections with something to show for this report, each with its blocks, in report order."""
-    return [(s, blocks) for s in sections() if (blocks := s.view(report)) is not None]
+    """The sections with something to show for this report, each with its blocks, in report order: those that
+    lead for this report first."""
+    views = [(s, blocks) for s in sections() if (blocks := s.view(report)) is not None]
+    return sorted(views, key=lambda view: not (view[0].leads and view[0].leads(report)))

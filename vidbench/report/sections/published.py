@@ -14,8 +14,10 @@ SOURCES_TITLE = "Sources of the published figures"
 
 
 def build(report):
+    """Left out unless some run was measured at its model's published protocol: off it, the cost beside a
+    published top-1 is not that top-1's cost, and the section would answer a question the suite did not ask."""
     view = report.published
-    if view is None:
+    if view is None or not view.runs["at_protocol"].any():
         return None
     blocks = [Note(BUDGET_NOTE)]
     for i, (device, budgets) in enumerate(view.devices(), 1):

@@ -29,6 +29,11 @@ def basis(keys: list[str]) -> str:
 
 
 def build(report):
+    """Left out when no run measured top-1 (a speed-only suite has nothing to recommend by); the note says what
+    is missing when accuracy was measured but the picks still cannot be made."""
+    frame = report.frame
+    if "top1" not in frame.columns or not frame["top1"].notna().any():
+        return None
     recs = analysis.recommendations(report.chosen_from)
     if not len(recs):
         return [Note(NONE)]
