@@ -135,6 +135,22 @@ def test_running_again_starts_nothing_and_keeps_the_figures(tiny_run, monkeypatc
     assert "4 already finished, 0 to run" in plain.output
 
 
+def test_a_run_with_nothing_to_do_renders_nothing_until_the_suite_changes(tiny_run, monkeypatch):
+    root, folder, _, _ = tiny_run
+    monkeypatch.chdir(root)
+    assert invoke("run", "tiny.yaml").exit_code == 0  # whatever ran before in this folder, now rendered
+    stamps = {p.name: p.stat().st_mtime_ns for p in (folder / "report.md", folder / "report.html")}
+    assert invoke("run", "tiny.yaml").exit_code == 0
+    assert {p.name: p.stat().st_mtime_ns for p in (folder / "report.md", folder / "report.html")} == stamps
+    suite = root / "tiny.yaml"
+    suite.write_text(suite.read_text() + "# a comment: the suite file changed, so its Suite section does\n")
+    assert invoke("run", "tiny.yaml").exit_code == 0
+    assert (folder / "report.md").stat().st_mtime_ns != stamps["report.md"]
+    assert "# a comment: the suite file changed" in (folder / "report.md").read_text()
+    (folder / "report.html").unlink()
+    assert invoke("run", "tiny.yaml").exit_code == 0 and (folder / "report.html").is_file()
+
+
 def test_dry_run_lists_states_and_writes_nothing(tiny_run, monkeypatch):
     root, folder, _, _ = tiny_run
     monkeypatch.chdir(root)

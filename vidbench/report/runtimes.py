@@ -41,8 +41,8 @@ def _rss(value) -> str:
 
 
 COLUMNS = [Column("variant", "model"), Column("runtime", "runtime"), Column("status", "status"),
-           Column("throughput_clips_s", "throughput (clips/s)", formatted(".1f")),
-           Column("latency_ms_p50", "latency p50 (ms)", formatted(".2f")),
+           Column("throughput_clips_s", "throughput (clips/s)"),
+           Column("latency_ms_p50", "latency p50 (ms)"),
            Column("speedup_text", "speed-up over eager [95% interval]"),
            Column("parity_top1_agree", "parity: top-1 agree (%)", formatted(".1f")),
            Column("parity_max_abs", "parity: max |Δ logit|", formatted(".1e")),
@@ -50,7 +50,7 @@ COLUMNS = [Column("variant", "model"), Column("runtime", "runtime"), Column("sta
            Column("artifact_mb", "artifact (MiB)", formatted(".1f")),
            Column("infer_rss_mb", "RSS added (MiB)", _rss), Column("reason", "reason")]
 PICK_COLUMNS = [Column("variant", "model"), Column("setting", "setting"), Column("fastest", "fastest runtime keeping parity"),
-                Column("throughput_clips_s", "throughput (clips/s)", formatted(".1f")),
+                Column("throughput_clips_s", "throughput (clips/s)"),
                 Column("speedup_text", "speed-up over eager [95% interval]"),
                 Column("margin", "over the next fastest"), Column("not_kept", "runtimes that did not keep it")]
 

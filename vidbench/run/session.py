@@ -82,6 +82,14 @@ class Session:
             self._lock.__exit__()
             self._lock = None
 
+    def meta_value(self, key: str) -> str | None:
+        """A value of the open store's metadata (inside `with session:`)."""
+        return self._store.get_meta(key) if self._store is not None else None
+
+    def set_meta_value(self, key: str, value: str) -> None:
+        if self._store is not None:
+            self._store.set_meta(key, value)
+
     def execute(self, plan: list[PlannedRun], executor: Executor, on_start: OnStart = lambda s: None,
                 on_end: OnEnd = lambda s, r: None) -> SessionOutcome:
         """Run the plan's runs to do, storing each result as it ends (inside `with session:`)."""
@@ -210,5 +218,33 @@ def execute_sweep(prepared: PreparedSweep, plan: list[PlannedRun], executor: str
         with prepared.session() as session:
             renderer = _report_renderer()  # while the workers start
             outcome = session.execute(plan, ex, on_start, on_end)
-            reports, report_error = render_folder(prepared.output, renderer)
+            reports, report_error = _render_if_changed(prepared, session, outcome.executed, renderer)
     return SweepOutcome(**vars(outcome), reports=reports, report_error=report_error)
+
+
+REPORTS = ("report.md", "report.html")
+RENDERED_KEY = "rendered_for"  # the store's metadata key: what the reports in the folder were rendered from
+
+
+def _rendered_for(prepared: PreparedSweep) -> str:
+    """What a rendering depends on besides the runs: vidbench (version and checkout) and the suite file."""
+    import hashlib
+
+    from vidbench.run.env import git_commit, package_version
+
+    text = "\n".join([package_version("vidbench") or "", git_commit() or "", prepared.suite_text])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _render_if_changed(prepared: PreparedSweep, session: Session, executed: int, renderer
+                       ) -> tuple[list[Path], str | None]:
+    """The reports rendered again only when a run was stored, the suite file or vidbench changed, or a report is
+    missing: a sweep with nothing to do returns at once (`vidbench report` always renders)."""
+    key = _rendered_for(prepared)
+    existing = [prepared.output / name for name in REPORTS]
+    if not executed and session.meta_value(RENDERED_KEY) == key and all(p.is_file() for p in existing):
+        return existing, None
+    reports, error = render_folder(prepared.output, renderer)
+    if error is None:
+        session.set_meta_value(RENDERED_KEY, key)
+    return reports, error
