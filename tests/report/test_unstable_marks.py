@@ -47,3 +47,25 @@ def test_a_folder_with_an_unstable_run_says_so_in_its_reports_and_terminal(tmp_p
         _print_finished(SimpleNamespace(specs=[spec, steady], output=tmp_path, suite=suite))
     shown = captured.get()
     assert f"170.2{UNSTABLE_MARK}" in shown and f"48.00{UNSTABLE_MARK}" not in shown and UNSTABLE_NOTE in shown
+
+
+def test_a_recommendation_that_rests_on_an_unstable_timing_says_so():
+    from tests.conftest import make_spec
+    from vidbench.report.analysis import UNSTABLE_PICK, recommendations
+    from vidbench.report.frame import load_run_folder
+    import tempfile
+    from pathlib import Path
+    from vidbench.store import STORE_NAME, ResultStore, RunResult
+
+    with tempfile.TemporaryDirectory() as folder:
+        with ResultStore(Path(folder) / STORE_NAME) as store:
+            for model, top1, latency, unstable in (("tsn_tiny", 60.0, 10.0, True), ("c3d_tiny", 80.0, 40.0, False)):
+                spec = make_spec(model, metrics=("accuracy", "latency", "throughput"))
+                store.write(spec, RunResult(spec.run_id, "ok", metrics={
+                    "top1": top1, "latency_ms_p50": latency, "throughput_clips_s": 2000 / latency,
+                    "unstable": unstable}))
+        recs = recommendations(load_run_folder(folder).frame)
+    fast = recs[recs["choice"].str.startswith("tsn_tiny")]
+    steady = recs[recs["choice"].str.startswith("c3d_tiny")]
+    assert len(fast) and all(UNSTABLE_PICK in v for v in fast["verdict"]) and fast["unstable"].all()
+    assert len(steady) and not any(UNSTABLE_PICK in v for v in steady["verdict"])

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from vidbench.axes import AXIS_NAMES, setting_label
+from vidbench.measure.stats import UNSTABLE_IQR_OVER_MEDIAN
 from vidbench.metrics import COLUMNS_BY_NAME
 from vidbench.report.aggregate import interval_of
 from vidbench.models.families import FAMILY_LABELS  # noqa: F401 (read by the report's sections)
@@ -178,8 +179,10 @@ def scaling_table(exponents: pd.DataFrame) -> pd.DataFrame:
 
 # -- recommendations ----------------------------------------------------------------------------------
 REC_COLUMNS = ["dataset", "device", "kind", "criterion", "choice", "family", "top1", "latency_ms_p50",
-               "throughput_clips_s", "gmacs", "peak_mem_mb", "verdict", "run_id"]
+               "throughput_clips_s", "gmacs", "peak_mem_mb", "verdict", "run_id", "unstable"]
 _REC_FIGURES = REC_COLUMNS[6:11]
+UNSTABLE_PICK = (f"its timing is unstable (IQR/median above {UNSTABLE_IQR_OVER_MEDIAN:.0%}): measure again before "
+                 "relying on this pick")
 
 
 def nearest_rank(values, percentile: float) -> float:
@@ -219,9 +222,13 @@ def recommendations(frame: pd.DataFrame) -> pd.DataFrame:
             run = ranked.iloc[0]
             verdict = "" if by is None else tie_verdict(run, ranked.iloc[1] if len(ranked) > 1 else None, by,
                                                         labels)
+            unstable = bool(run.get("unstable")) if pd.notna(run.get("unstable")) else False
+            if unstable:  # every pick rests on a timing: a budget on latency, a floor's pick on throughput
+                verdict = f"{verdict}; {UNSTABLE_PICK}" if verdict else UNSTABLE_PICK
             rows.append({"dataset": key[0], "device": device, "kind": kind, "criterion": criterion,
                          "choice": labels[run.name], "family": family_label(run["family"]),
-                         **{c: run[c] for c in _REC_FIGURES}, "verdict": verdict, "run_id": run["run_id"]})
+                         **{c: run[c] for c in _REC_FIGURES}, "verdict": verdict, "run_id": run["run_id"],
+                         "unstable": unstable})
 
         for budget, criterion in latency_budgets(lat):
             fits = sub[lat <= budget + 1e-12]
