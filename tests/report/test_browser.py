@@ -305,3 +305,26 @@ def test_a_committed_reports_first_screen_holds_its_answer(browser, name):
         assert p.page.evaluate("document.documentElement.scrollWidth") <= SCREEN["width"]
     finally:
         p.page.close()
+
+
+def test_each_plotted_point_names_itself_on_hover(browser, report):
+    """The point under the pointer is an invisible marker whose SVG <title> (the browser's hover label) names the
+    run and its figures; no script is involved."""
+    p = Page(browser, report, SCREEN)
+    try:
+        found = p.page.evaluate("""() => {
+            const g = document.querySelector('svg g[id*="hover-"]');
+            if (!g) return null;
+            g.scrollIntoView({block: 'center'});
+            const r = g.querySelector('use').getBoundingClientRect();
+            const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+            const group = hit && hit.closest('g[id*="hover-"]');
+            return {title: g.querySelector('title').textContent, hit: group ? group.id : null, id: g.id,
+                    count: document.querySelectorAll('svg g[id*="hover-"] > title').length};
+        }""")
+        assert found is not None, "no hoverable point in the report"
+        assert found["hit"] is not None, found  # the pointer at a point reaches a labelled marker
+        assert "top-1 (%)" in found["title"] and found["count"] > 4, found
+        assert p.errors == []
+    finally:
+        p.page.close()

@@ -25,6 +25,7 @@ from vidbench.report.analysis import (  # noqa: E402
     run_labels, scaling_statement,
 )
 from vidbench.report.frame import SHORT_UNITS  # noqa: E402
+from vidbench.report.hover import add_hover, point_label  # noqa: E402
 from vidbench.report.labels import place_labels  # noqa: E402
 
 FAMILY_COLORS = {"cnn": "#0072B2", "cnn_rnn": "#009E73", "transformer": "#D55E00"}
@@ -105,6 +106,9 @@ def pareto_plots(frame: pd.DataFrame, styles: dict) -> list[Plot]:
             for variant, grp in pts.groupby("variant"):
                 ax.scatter(grp[cost], grp["top1"], s=22, alpha=0.8, linewidths=0, zorder=2, **styles[variant])
                 _error_bars(ax, grp, cost, styles[variant]["color"])
+                add_hover(ax, grp[cost], grp["top1"], [point_label(labels[i], {cost: grp.at[i, cost],
+                                                                               "top1": grp.at[i, "top1"]})
+                                                       for i in grp.index])
             front = draw_front(ax, pts, cost, "top1", more_is_better, styles)
             pending.append((ax, front[cost], front["top1"], short[front.index], labels[front.index],
                             pts[[cost, "top1"]]))

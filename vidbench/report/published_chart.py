@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from vidbench.report.frame import SHORT_UNITS
+from vidbench.report.hover import add_hover, point_label
 from vidbench.report.plots import (
     FRONT_HANDLE, Plot, _legend_right, _log_x, _variant_handles, draw_front, label_fronts, slug,
 )
@@ -47,6 +48,9 @@ def published_plots(runs: pd.DataFrame, styles: dict) -> list[Plot]:
                 face = {} if at_protocol else {"facecolors": "none", "edgecolors": style["color"]}
                 ax.scatter(grp[cost].astype(float), grp[Y], s=30, alpha=0.85, linewidths=0 if at_protocol else 1.0,
                            zorder=2, marker=style["marker"], **({"color": style["color"]} if at_protocol else face))
+                add_hover(ax, grp[cost].astype(float), grp[Y], [
+                    point_label(f"{r['name']} · {r['device']}", {cost: r[cost]},
+                                f"published top-1 {r['published']}") for _, r in grp.iterrows()])
             pool = pts[pts["at_protocol"]] if pts["at_protocol"].any() else pts
             front = draw_front(ax, pool.astype({cost: float}), cost, Y, more_is_better, styles)
             pending.append((ax, front[cost], front[Y], front["name"], front["name"], pts[[cost, Y]]))

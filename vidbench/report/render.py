@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 
 from vidbench.report.analysed import Report, analyse
 from vidbench.report.frame import load_run_folder
+from vidbench.report.hover import with_titles
 from vidbench.report.sections import shown
 from vidbench.report.tables import UNSTABLE_NOTE
 from vidbench.report.templating import templates
@@ -72,7 +73,8 @@ class HtmlOut:
         self.report = report
 
     def plots(self, section: str) -> list[dict]:
-        return [{"name": p.name, "title": p.title, "svg": _inline_svg(_figure_bytes(p.fig, "svg").decode(), p.name)}
+        return [{"name": p.name, "title": p.title,
+                 "svg": _inline_svg(with_titles(_figure_bytes(p.fig, "svg").decode(), p.fig), p.name)}
                 for p in self.report.plots_in(section)]
 
 
