@@ -63,12 +63,12 @@ def head_alone_check(name: str) -> None:
 
 def _light(name: str) -> str | None:
     """Why the default run does not build `name` for real (None: it does)."""
+    params = param_count(name)  # cached: asked first, it spares the large models a FLOP count
+    if params > REAL_BUILD_PARAMS:
+        return f"{params / 1e6:.0f} M parameters: initialising them takes seconds; the meta-device test covers it"
     heavy, cost = is_heavy(name, [small_input(model_info(name).input_limits())])
     if heavy:
         return f"{cost}: the meta-device test covers it"
-    params = param_count(name)
-    if params > REAL_BUILD_PARAMS:
-        return f"{params / 1e6:.0f} M parameters: initialising them takes seconds; the meta-device test covers it"
     return None
 
 
