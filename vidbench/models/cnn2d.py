@@ -110,14 +110,15 @@ class TSM(TSN):
     """
 
     def __init__(self, backbone: nn.Module, feature_dim: int, num_classes: int, dropout: float = 0.0,
-                 consensus: str = "avg", shift_div: int = 8):
+                 consensus: str = "avg", shift_div: int = 8, blocks: list[nn.Module] | None = None):
         super().__init__(backbone, feature_dim, num_classes, dropout, consensus)
         if shift_div < 2:
             raise ValueError(f"shift_div must be at least 2 (1/shift_div of the channels moves each way), "
                              f"not {shift_div!r}")
         from torchvision.models.resnet import BasicBlock, Bottleneck
 
-        blocks = [m for m in backbone.modules() if isinstance(m, (BasicBlock, Bottleneck))]
+        if blocks is None:  # another source's residual blocks (timm's) are given; each has a conv1
+            blocks = [m for m in backbone.modules() if isinstance(m, (BasicBlock, Bottleneck))]
         if not blocks:
             raise ValueError("TSM needs a backbone of torchvision ResNet blocks (BasicBlock / Bottleneck)")
         for block in blocks:

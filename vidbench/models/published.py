@@ -494,6 +494,9 @@ _LRCN_REASON = (
 )
 
 NO_PUBLISHED: dict[str, str] = {
+    **{name: (f"No published Kinetics-400 result: {name} is a template whose 2D backbone is any timm architecture "
+              "named by its `backbone` arg; a published result belongs to a named checkpoint of a named backbone, "
+              "not to the template.") for name in ("tsn_timm", "tsm_timm", "lrcn_timm")},
     "vjepa2_vit_h": (
         "No published result recorded: V-JEPA 2's README (facebookresearch/vjepa2) releases attentive-probe "
         "results only for ViT-L/16 and ViT-g/16 384 (SSv2, Diving48); the paper's (arXiv 2506.09985) probe table "

@@ -9,6 +9,7 @@ import vidbench.models.cnn_rnn  # noqa: F401
 import vidbench.models.hf_video  # noqa: F401
 import vidbench.models.i3d  # noqa: F401
 import vidbench.models.slowfast  # noqa: F401
+import vidbench.models.timm_backbones  # noqa: F401
 import vidbench.models.torchvision_transformers  # noqa: F401
 import vidbench.models.transformers  # noqa: F401
 import vidbench.models.videomae  # noqa: F401
