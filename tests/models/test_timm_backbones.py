@@ -56,7 +56,22 @@ def test_stages_are_timms_feature_maps():
 
 
 def test_a_backbone_timm_lacks_or_tsm_cannot_shift_is_one_line():
-    with pytest.raises(ValueError, match="timm has no architecture 'resnet1000'"):
+    from vidbench.errors import RegistryError
+
+    with pytest.raises(RegistryError, match="timm has no architecture 'resnet1000'"):  # the builder's arg check
         create_model("tsn_timm", num_classes=5, backbone="resnet1000")
     with pytest.raises(ValueError, match="tsm_timm shifts channels inside ResNet blocks; timm's 'efficientnet_b0'"):
         create_model("tsm_timm", num_classes=5, backbone="efficientnet_b0")
+
+
+def test_an_unknown_backbone_is_refused_before_any_run(tmp_path):
+    from typer.testing import CliRunner
+
+    from vidbench.cli import app
+
+    suite = tmp_path / "s.yaml"
+    suite.write_text("name: s\nmodels: [{name: tsn_timm, args: {backbone: resnet1000}}]\nmetrics: [params]\n")
+    result = CliRunner().invoke(app, ["run", str(suite), "--output", str(tmp_path / "out")])
+    assert result.exit_code == 2 and not (tmp_path / "out").exists()
+    assert "models[0] 'tsn_timm': timm has no architecture 'resnet1000'" in result.output
+    assert "Traceback" not in result.output

@@ -81,6 +81,9 @@ class ModelInfo:
     stages: StagesFn | None = None
     published: tuple[PublishedRow, ...] = ()  # its published results, the primary one first (published.py)
     no_published: str | None = None  # why it has none, when a source was looked for
+    # Checks a suite's args before any run (a value the builder would refuse, e.g. an unknown timm backbone);
+    # raises ValueError with the one-line reason. Called at expansion, so it imports what it needs lazily.
+    check: Callable[[dict[str, Any]], None] | None = None
 
     def input_limits(self, args: dict[str, Any] | None = None) -> InputLimits:
         """Limits for these constructor args (a patch size arg changes the size multiple)."""
@@ -107,6 +110,11 @@ class ModelInfo:
                 f"model {self.name!r} takes no argument {unknown[0]!r} "
                 f"(it takes: {', '.join(sorted(accepted)) or 'no arguments'})"
             )
+        if self.check is not None:
+            try:
+                self.check(dict(args))
+            except ValueError as e:
+                raise RegistryError(str(e)) from None
 
 
 _MODELS: Registry[ModelInfo] = Registry("model")
@@ -134,6 +142,7 @@ def register_model(
     stages: StagesFn | None = None,
     published: Iterable[PublishedRow] | None = None,
     no_published: str | None = None,
+    check: Callable[[dict[str, Any]], None] | None = None,
 ):
     """Decorator registering a builder `f(num_classes, **args) -> nn.Module` under `name` (default: its
     function name).
@@ -142,7 +151,8 @@ def register_model(
     module path(s) of the final classifier, re-initialised when pretrained weights have another class count.
     `stages`: model → its stages (tuples of parameter-name prefixes, input to output), what `train.freeze`
     freezes and `train.layer_decay` scales. `published`: its published results (`Published`, the primary
-    first), or `no_published`: why it has none.
+    first), or `no_published`: why it has none. `check(args)`: refuses a suite's args before any run
+    (ValueError with the reason).
     """
     if family not in FAMILIES:
         raise RegistryError(f"family {family!r} is not one of {', '.join(FAMILIES)}")
@@ -166,6 +176,7 @@ def register_model(
             stages=stages,
             published=_published(model_name, published, no_published),
             no_published=no_published,
+            check=check,
         )
         _MODELS.add(info.name, info)
         return builder

@@ -27,14 +27,21 @@ if TYPE_CHECKING:
 DEFAULT_BACKBONE = "resnet50"
 
 
-def timm_backbone(name: str) -> tuple[nn.Module, int]:
-    """timm's `name` without its classifier, (N, 3, H, W) → (N, num_features) pooled; a ValueError naming the
-    name when timm has no such architecture (the run's one-line error)."""
+def check_backbone(args: dict) -> None:
+    """A ValueError naming the backbone when timm has no such architecture: refused before any run."""
     import timm
 
-    if not timm.is_model(name):
-        close = timm.list_models(f"*{name.split('_')[0]}*")[:5]
+    name = args.get("backbone", DEFAULT_BACKBONE)
+    if not isinstance(name, str) or not timm.is_model(name):
+        close = timm.list_models(f"*{str(name).split('_')[0]}*")[:5]
         raise ValueError(f"timm has no architecture {name!r}" + (f" (close: {', '.join(close)})" if close else ""))
+
+
+def timm_backbone(name: str) -> tuple[nn.Module, int]:
+    """timm's `name` without its classifier, (N, 3, H, W) → (N, num_features) pooled."""
+    import timm
+
+    check_backbone({"backbone": name})
     try:  # a ViT-family backbone takes any clip size, its position embedding resampled (as vidbench's ViTs do)
         net = timm.create_model(name, pretrained=False, num_classes=0, dynamic_img_size=True)
     except TypeError:  # a convolutional one takes any size as it is
@@ -76,7 +83,7 @@ def _residual_blocks(net: nn.Module) -> list[nn.Module]:
 
 
 _COMMON = dict(default_input=(8, 224), mean=IMAGENET_MEAN, std=IMAGENET_STD, limits=TORCHVISION_2D_LIMITS,
-               head="fc")
+               head="fc", check=check_backbone)
 
 
 @register_model(family="cnn", arch="tsn_timm", paper=TSN_PAPER, stages=feature_stages("backbone"),
