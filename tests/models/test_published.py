@@ -141,8 +141,11 @@ PINNED = {
     # TimeSformer README: K400 8 frames 224 77.9/93.2, SSv2 59.1/85.6; 1 clip x 3 crops.
     "timesformer_b": [(K400, 77.9, 93.2, 8, 224, 1, 3), (SSV2, 59.1, 85.6, 8, 224, 1, 3)],
     # VideoMAE MODEL_ZOO.md: K400 16x5x3 (1600 ep), SSv2 16x2x3 (2400 ep).
-    "videomae_vit_s": [(K400, 79.0, 93.8, 16, 224, 5, 3), (SSV2, 66.8, 90.3, 16, 224, 2, 3)],
-    "videomae_vit_b": [(K400, 81.5, 95.1, 16, 224, 5, 3), (SSV2, 70.8, 92.4, 16, 224, 2, 3)],
+    # ... and VideoMAE V2 docs/MODEL_ZOO.md, Distillation table: the distilled ViT-S/B students on K400.
+    "videomae_vit_s": [(K400, 79.0, 93.8, 16, 224, 5, 3), (SSV2, 66.8, 90.3, 16, 224, 2, 3),
+                       (K400, 83.7, None, 16, 224, 5, 3)],
+    "videomae_vit_b": [(K400, 81.5, 95.1, 16, 224, 5, 3), (SSV2, 70.8, 92.4, 16, 224, 2, 3),
+                       (K400, 86.6, None, 16, 224, 5, 3)],
     # Scenic ViViT README: ViViT-B/16x2 FE, Kinetics 400, 78.4, views 4x3, 32 frames.
     "vivit_b": [(K400, 78.4, None, 32, 224, 4, 3)],
     # VideoMAE MODEL_ZOO.md, K400 1600 ep, 16x5x3 (issue 26: 85.2 / 86.6).
@@ -308,3 +311,15 @@ def test_every_entry_states_its_protocol_or_says_why_not(model, index, result):
     assert result.resize is None or len(result.resize) in (1, 2)
     if result.sampling == "segments":
         assert result.unknown("frame_stride")  # one frame per segment: no stride
+
+
+def test_videomae_v2_distilled_students_are_further_results_of_the_same_vits():
+    """VideoMAE V2 docs/MODEL_ZOO.md (OpenGVLab/VideoMAEv2), Distillation table: ViT-small 83.7 and ViT-base 86.6
+    K400 top-1 at 16x5x3, students of the K710-fine-tuned ViT-g; VideoMAE's own results stay primary."""
+    for model, top1, own in (("videomae_vit_s", 83.7, 79.0), ("videomae_vit_b", 86.6, 81.5)):
+        results = published_results(model)
+        distilled = [r for r in results if "Distillation table" in r.source]
+        assert len(distilled) == 1 and primary_result(model).top1 == own
+        (r,) = distilled
+        assert (r.dataset, r.top1, r.top5, r.frames, r.size, r.clips, r.crops) == (K400, top1, None, 16, 224, 5, 3)
+        assert r.frame_stride is None and {f for f, _ in r.unstated} == {"frame_stride", "resize"}

@@ -255,6 +255,20 @@ def _videomaev2_k400(top1: float, top5: float, post: str, row: str) -> Published
                      unstated=(_unstated("frame_stride", "the MODEL_ZOO row"), _unstated("resize", "the MODEL_ZOO row")))
 
 
+def _videomaev2_distilled(size: str, top1: float, checkpoint: str) -> Published:
+    """A VideoMAE V2 distilled student (the same ViT-S/B as VideoMAE's: modeling_finetune.py vit_small/base_
+    patch16_224) on Kinetics-400: a different checkpoint of this architecture, 16 frames, 5 clips x 3 crops."""
+    return Published(K400, top1, None, 16, 224, 5, 3,
+                     "UnlabeledHybrid self-supervised ViT-g teacher (VideoMAE V2), student initialised from its "
+                     "post-pre-trained model and distilled on K710 from vit_g_hybrid_pt_1200e_k710_ft",
+                     f"VideoMAE V2 docs/MODEL_ZOO.md (OpenGVLab/VideoMAEv2), Distillation table, {size} row "
+                     f"({checkpoint}), K400 Top-1 column",
+                     "#Frame 16x5x3; top-5 not given; the table's next row ('fine-tuning accuracy', 16x7x3) is after "
+                     "further fine-tuning on the dataset", frame_stride=None,
+                     unstated=(_unstated("frame_stride", "the Distillation table"),
+                               _unstated("resize", "the Distillation table")))
+
+
 def _vmz(row: str, clip16: tuple[float, float], clip8: tuple[float, float]) -> tuple[Published, ...]:
     """A "Closer Look" 18-layer network: VMZ's 16- and 8-frame rows (16 frames first: vidbench's input)."""
     return tuple(
@@ -414,6 +428,7 @@ OWN_RESULTS: dict[str, tuple[Published, ...]] = {
                   "#Frame 16x2x3",
                   "TSN uniform sampling; finetune.sh: --test_num_segment 2 --test_num_crop 3, input 224",
                   sampling="segments", unstated=_SSV2_UNSTATED),
+        _videomaev2_distilled("ViT-small", 83.7, "vit_s_k710_dl_from_giant.pth"),
     ),
     "videomae_vit_b": (
         Published(K400, 81.5, 95.1, 16, 224, 5, 3, "Kinetics-400 self-supervised (VideoMAE, 1600 ep)",
@@ -426,6 +441,7 @@ OWN_RESULTS: dict[str, tuple[Published, ...]] = {
                   "#Frame 16x2x3",
                   "TSN uniform sampling; finetune.sh: --test_num_segment 2 --test_num_crop 3, input 224",
                   sampling="segments", unstated=_SSV2_UNSTATED),
+        _videomaev2_distilled("ViT-base", 86.6, "vit_b_k710_dl_from_giant.pth"),
     ),
     # vidbench's vivit_b is the factorised encoder (Model 2), so the FE row; the unfactorised ViViT-B/16x2
     # (79.9) is a different network.
