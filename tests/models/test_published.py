@@ -140,6 +140,9 @@ PINNED = {
                      (SSV2, 62.72, 87.70, 8, 256, 2, 3)],
     # TimeSformer README: K400 8 frames 224 77.9/93.2, SSv2 59.1/85.6; 1 clip x 3 crops.
     "timesformer_b": [(K400, 77.9, 93.2, 8, 224, 1, 3), (SSV2, 59.1, 85.6, 8, 224, 1, 3)],
+    # ... TimeSformer-HR 16 frames 448 79.6/94.0 and TimeSformer-L 96 frames 224 80.6/94.7 (the configs' 1 x 3 views).
+    "timesformer_hr": [(K400, 79.6, 94.0, 16, 448, 1, 3)],
+    "timesformer_l": [(K400, 80.6, 94.7, 96, 224, 1, 3)],
     # VideoMAE MODEL_ZOO.md: K400 16x5x3 (1600 ep), SSv2 16x2x3 (2400 ep).
     # ... and VideoMAE V2 docs/MODEL_ZOO.md, Distillation table: the distilled ViT-S/B students on K400.
     "videomae_vit_s": [(K400, 79.0, 93.8, 16, 224, 5, 3), (SSV2, 66.8, 90.3, 16, 224, 2, 3),

@@ -75,3 +75,11 @@ def test_an_unknown_backbone_is_refused_before_any_run(tmp_path):
     assert result.exit_code == 2 and not (tmp_path / "out").exists()
     assert "models[0] 'tsn_timm': timm has no architecture 'resnet1000'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_timms_resnet50_is_torchvisions_so_tsn_timm_counts_as_tsn_resnet50():
+    from vidbench.measure.flops import model_cost
+
+    for timm_name, torchvision_name in (("tsn_timm", "tsn_resnet50"), ("tsm_timm", "tsm_resnet50")):
+        ours, theirs = (model_cost(n, 400, {}, 8, 224, 224) for n in (timm_name, torchvision_name))
+        assert (ours.params, round(ours.gmacs, 6)) == (theirs.params, round(theirs.gmacs, 6)) == (24_327_632, 32.703644)

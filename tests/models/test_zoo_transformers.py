@@ -239,3 +239,16 @@ def test_the_family_is_registered_with_metadata():
     for name in ("vivit_tiny", "videomae_tiny", "timesformer_tiny"):
         assert (model_info(name).default_frames, model_info(name).default_size) == (8, 32)
 
+
+
+def test_timesformer_hr_and_l_are_vit_b_with_their_embeddings_grown():
+    """TimeSformer's vit.py: pos_embed has num_patches + 1 rows and time_embed num_frames rows, the rest is the
+    ViT-B/16 of timesformer_b. HR (16 x 448²): (28² + 1 − 197) + (16 − 8) more rows of 768; L (96 x 224²): 88."""
+    from vidbench.measure.flops import count_params
+    from vidbench.models import create_model
+
+    with torch.device("meta"):
+        base, hr, large = (count_params(create_model(n, num_classes=400))
+                           for n in ("timesformer_b", "timesformer_hr", "timesformer_l"))
+    assert hr - base == ((28 * 28 + 1 - 197) + (16 - 8)) * 768 and hr == 122_024_080
+    assert large - base == (96 - 8) * 768 and large == 121_633_936

@@ -401,6 +401,18 @@ OWN_RESULTS: dict[str, tuple[Published, ...]] = {
                   "8 segments, twice_sample=True (2 clips), ThreeCrop 256", sampling="segments",
                   unstated=_SSV2_UNSTATED),
     ),
+    **{name: (Published(K400, top1, top5, frames, size, 1, 3,
+                        "ImageNet-21k pre-trained, ImageNet-1k fine-tuned ViT-B/16 (timm jx_vit_base_p16_224, loaded "
+                        "by TimeSformer's vit.py)",
+                        f"TimeSformer README model zoo (facebookresearch/TimeSformer), {row} K400 {frames} frames "
+                        f"{size} row",
+                        f"divided space-time attention; configs/Kinetics/{config}: {frames} frames at sampling rate "
+                        f"{stride}, TEST_CROP_SIZE {size}, NUM_ENSEMBLE_VIEWS 1, NUM_SPATIAL_CROPS 3; the README notes "
+                        f"the released models were re-trained; {_PYSLOWFAST_3CROP}", frame_stride=stride,
+                        resize=(size,)),)
+       for name, row, top1, top5, frames, size, stride, config in (
+           ("timesformer_hr", "TimeSformer-HR", 79.6, 94.0, 16, 448, 16, "TimeSformer_divST_16x16_448.yaml"),
+           ("timesformer_l", "TimeSformer-L", 80.6, 94.7, 96, 224, 4, "TimeSformer_divST_96x4_224.yaml"))},
     "timesformer_b": (
         Published(K400, 77.9, 93.2, 8, 224, 1, 3,
                   "ImageNet-21k pre-trained, ImageNet-1k fine-tuned ViT-B/16 (timm jx_vit_base_p16_224, loaded by "
