@@ -12,7 +12,7 @@ import torch.nn as nn
 
 from vidbench.models import stages
 from vidbench.models.published import PUBLISHED
-from vidbench.models.registry import register_model
+from vidbench.models.registry import register_model, register_table
 from vidbench.models.vit_layers import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -146,23 +146,13 @@ def timesformer_b(num_classes: int = 400, img_size: int = 224, num_frames: int =
 
 
 # TimeSformer's larger variants (facebookresearch/TimeSformer README; configs/Kinetics/TimeSformer_divST_16x16_448.yaml
-# and _96x4_224.yaml): the same ViT-B/16 with divided attention, built for 16 frames of 448 px (HR) or 96 frames
-# of 224 px (L); only the position embedding (num_patches + 1 rows) and the time embedding (num_frames rows) grow.
-@register_model(family="transformer", arch="timesformer", default_input=(16, 448), paper=TIMESFORMER_PAPER,
-                mean=TIMESFORMER_MEAN, std=TIMESFORMER_STD, limits=patch_limits(16), head="head",
-                stages=_TIMESFORMER_STAGES, published=PUBLISHED["timesformer_hr"])
-def timesformer_hr(num_classes: int = 400, img_size: int = 448, num_frames: int = 16, patch_size: int = 16,
-                   dim: int = 768, depth: int = 12, heads: int = 12, attention: str = "divided"):
-    """TimeSformer-HR: ViT-B/16 over 16 frames of 448 px, divided space-time attention."""
-    return _create_timesformer(num_classes, img_size=img_size, num_frames=num_frames, patch_size=patch_size,
-                               dim=dim, depth=depth, heads=heads, attention=attention, norm_eps=1e-6)
-
-
-@register_model(family="transformer", arch="timesformer", default_input=(96, 224), paper=TIMESFORMER_PAPER,
-                mean=TIMESFORMER_MEAN, std=TIMESFORMER_STD, limits=patch_limits(16), head="head",
-                stages=_TIMESFORMER_STAGES, published=PUBLISHED["timesformer_l"])
-def timesformer_l(num_classes: int = 400, img_size: int = 224, num_frames: int = 96, patch_size: int = 16,
-                  dim: int = 768, depth: int = 12, heads: int = 12, attention: str = "divided"):
-    """TimeSformer-L: ViT-B/16 over 96 frames of 224 px (long range), divided space-time attention."""
-    return _create_timesformer(num_classes, img_size=img_size, num_frames=num_frames, patch_size=patch_size,
-                               dim=dim, depth=depth, heads=heads, attention=attention, norm_eps=1e-6)
+# and _96x4_224.yaml): timesformer_b's ViT-B/16 with divided attention, built for 16 frames of 448 px (HR) or 96
+# frames of 224 px (L); only the position embedding (num_patches + 1 rows) and the time embedding (num_frames
+# rows) grow.
+register_table([
+    {"name": "timesformer_hr", "config": dict(img_size=448, num_frames=16), "default_input": (16, 448),
+     "published": PUBLISHED["timesformer_hr"]},
+    {"name": "timesformer_l", "config": dict(img_size=224, num_frames=96), "default_input": (96, 224),
+     "published": PUBLISHED["timesformer_l"]},
+], builder=timesformer_b, family="transformer", arch="timesformer", paper=TIMESFORMER_PAPER, mean=TIMESFORMER_MEAN,
+    std=TIMESFORMER_STD, limits=patch_limits(16), head="head", stages=_TIMESFORMER_STAGES)
