@@ -66,14 +66,17 @@ def test_a_transformers_4_videomae_bin_with_q_v_bias_names_loads(tmp_path):
     assert_same_logits(hf, create_model(name, num_classes=5, weights=str(tmp_path / "hf"), **args))
 
 
-@pytest.mark.parametrize("name, config, classifier", [
-    ("videomae_vit_b", "VideoMAEConfig", "VideoMAEForVideoClassification"),
-    ("timesformer_b", "TimesformerConfig", "TimesformerForVideoClassification"),
+@pytest.mark.parametrize("name, config, classifier, keys", [
+    ("videomae_vit_b", "VideoMAEConfig", "VideoMAEForVideoClassification", {}),
+    ("timesformer_b", "TimesformerConfig", "TimesformerForVideoClassification", {}),
+    # TimeSformer-HR and -L: the Hub's facebook/timesformer-hr-finetuned-k400 (448 px, 16 frames) and the L config
+    ("timesformer_hr", "TimesformerConfig", "TimesformerForVideoClassification", dict(image_size=448, num_frames=16)),
+    ("timesformer_l", "TimesformerConfig", "TimesformerForVideoClassification", dict(num_frames=96)),
 ])
-def test_default_hugging_face_configs_are_the_vidbench_models(name, config, classifier):
+def test_default_hugging_face_configs_are_the_vidbench_models(name, config, classifier, keys):
     """Same parameter count, and every tensor of the default-config model fills one of vidbench's."""
     with torch.device("meta"):
-        hf = getattr(transformers, classifier)(getattr(transformers, config)())
+        hf = getattr(transformers, classifier)(getattr(transformers, config)(**keys))
     with torch.device("meta"):
         ours = create_model(name, num_classes=hf.config.num_labels)
     assert count_params(hf) == count_params(ours)
