@@ -85,8 +85,9 @@ def published_for(model: str, clip_length, resolution: str, views: int | None, c
 
 
 def published_text(result) -> str:
-    """'76.2 @ 16×256², 10×3': top-1, then frames × crop² and clips × crops of the published protocol."""
-    return f"{result.top1:g} @ {result.frames}×{result.size}², {result.clips}×{result.crops}"
+    """'76.2 @ 16×256², 10×3': top-1 to one decimal (as most sources print it: torchvision's 67.463 reads 67.5
+    beside the others' 67.5), then frames × crop² and clips × crops of the published protocol."""
+    return f"{result.top1:.1f} @ {result.frames}×{result.size}², {result.clips}×{result.crops}"
 
 
 def input_text(clip_length, resolution: str) -> str:
