@@ -245,6 +245,9 @@ def _execute_with_progress(prepared, plan, todo: int, quiet: bool, executor: str
         def on_start(spec):
             progress.update(task, description=_describe(spec))
 
+        def on_phase(spec, text):  # what the running run is doing: converting, timing, training epoch k/n
+            progress.update(task, description=f"{_describe(spec)} · {text}")
+
         def on_end(spec, result):
             if result.status == "skipped":
                 skips.add(spec, result)
@@ -257,7 +260,7 @@ def _execute_with_progress(prepared, plan, todo: int, quiet: bool, executor: str
             progress.update(task, advance=1, eta=eta.text())
 
         outcome = execute_sweep(prepared, plan, executor, address, on_start=on_start, on_end=on_end,
-                                spare=spare)
+                                spare=spare, on_phase=on_phase)
         skips.flush()
         return outcome
 

@@ -106,6 +106,9 @@ class ExportedBackend(Backend):
         clips, in batches of the run's size."""
         import torch
 
+        from vidbench import phase
+
+        phase.report(f"converting to {self.name}")
         shapes = shapes or Shapes.of(spec)
         model = model.to(torch.device(spec.device)).eval()
         clips = parity_clips(spec, shapes.batch)

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
+from vidbench import phase
 from vidbench.axes import NEUTRAL_TRAIN, OPTIMIZERS
 from vidbench.devices import device_ops
 from vidbench.measure.precision import autocast
@@ -106,6 +107,7 @@ def train_epochs(model: torch.nn.Module, loader: DataLoader, train: dict[str, An
     epochs, every = int(train["epochs"]), int(train.get("eval_every") or 0)
     epoch_losses, seconds, seen = [], 0.0, 0
     for epoch in range(1, epochs + 1):
+        phase.report(f"training epoch {epoch}/{epochs}")
         started = time.perf_counter()
         total, count = 0.0, 0
         for clips, labels in loader:

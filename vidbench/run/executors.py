@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from vidbench.run.policy import FailureGuard, run_with_oom_retries
 from vidbench.run.worker import worker_main
@@ -34,10 +34,11 @@ class WorkerStartError(RuntimeError):
 class Event:
     """What an executor reports: a run started, a run ended (with its result), or a device stopped."""
 
-    kind: str  # "start" | "end" | "stopped"
+    kind: str  # "start" | "phase" | "end" | "stopped"
     spec: RunSpec | None = None
     result: RunResult | None = None
     device: str | None = None
+    text: str = ""  # a phase's: what the run is doing now (vidbench.run.phase)
 
 
 class WorkerProcess:
@@ -109,7 +110,8 @@ class WorkerProcess:
             pass
         self.kill()
 
-    def run(self, spec: RunSpec, plugins: list[str], timeout_s: float, run_folder: str | None = None) -> RunResult:
+    def run(self, spec: RunSpec, plugins: list[str], timeout_s: float, run_folder: str | None = None,
+            on_phase: Callable[[str], None] = lambda text: None) -> RunResult:
         try:
             if self.process is None or not self.process.is_alive():
                 self.kill()
@@ -125,7 +127,7 @@ class WorkerProcess:
         process = self.process
         self.conn.send({"spec": spec.to_dict(), "plugins": plugins, "run_folder": run_folder})
         while True:
-            result = self._receive(POLL_S)
+            result = self._receive(POLL_S, on_phase)
             if result is not None:
                 return result
             elapsed = time.perf_counter() - start
@@ -141,13 +143,17 @@ class WorkerProcess:
                 return RunResult(spec.run_id, "timeout", f"run exceeded limits.timeout_s = {timeout_s:g} s",
                                  duration_s=round(elapsed, 3))
 
-    def _receive(self, wait_s: float) -> RunResult | None:
+    def _receive(self, wait_s: float, on_phase: Callable[[str], None] = lambda text: None) -> RunResult | None:
         conn = self.conn
         if conn is None:
             return None
         try:
             if conn.poll(wait_s):
-                return RunResult(**conn.recv())
+                message = conn.recv()
+                if isinstance(message, dict) and "phase" in message:  # what the run is doing: its result is to come
+                    on_phase(message["phase"])
+                    return None
+                return RunResult(**message)
         except (EOFError, OSError):  # the pipe closed under us: the worker is dying
             time.sleep(POLL_S)
         return None
@@ -193,12 +199,12 @@ class LocalExecutor:
             self.spare.kill()
             self.spare = None
 
-    def run(self, spec: RunSpec) -> RunResult:
+    def run(self, spec: RunSpec, on_phase: Callable[[str], None] = lambda text: None) -> RunResult:
         """One run, with the out-of-memory retries, in the device's worker."""
         worker = self._worker(spec.device)
         folder = str(self.log_dir) if self.log_dir else None  # the run folder: where saved weights go
-        return run_with_oom_retries(lambda s: worker.run(s, self.plugins, self.timeout_s, folder), worker.kill, spec,
-                                    self.oom_retries)
+        return run_with_oom_retries(lambda s: worker.run(s, self.plugins, self.timeout_s, folder, on_phase),
+                                    worker.kill, spec, self.oom_retries)
 
     def _lane(self, device: str, specs: list[RunSpec], events: queue.Queue) -> None:
         guard = FailureGuard(self.max_consecutive_failures)
@@ -210,7 +216,7 @@ class LocalExecutor:
                     events.put(Event("stopped", device=device))
                     return
                 events.put(Event("start", spec))
-                result = self.run(spec)
+                result = self.run(spec, lambda text, spec=spec: events.put(Event("phase", spec, text=text)))
                 if self._stop.is_set():  # killed by an interrupt: not a result of the run
                     return
                 guard.record(device, result.status)

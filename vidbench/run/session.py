@@ -24,6 +24,7 @@ from vidbench.suite.schema import Limits
 
 OnStart = Callable[[RunSpec], None]
 OnEnd = Callable[[RunSpec, RunResult], None]
+OnPhase = Callable[[RunSpec, str], None]  # a running run and what it is doing now ('training epoch 3/20')
 
 
 @dataclass
@@ -91,7 +92,7 @@ class Session:
             self._store.set_meta(key, value)
 
     def execute(self, plan: list[PlannedRun], executor: Executor, on_start: OnStart = lambda s: None,
-                on_end: OnEnd = lambda s, r: None) -> SessionOutcome:
+                on_end: OnEnd = lambda s, r: None, on_phase: OnPhase = lambda s, text: None) -> SessionOutcome:
         """Run the plan's runs to do, storing each result as it ends (inside `with session:`)."""
         if self._store is None:
             raise RuntimeError("Session.execute runs inside `with session:` (the folder locked, its store open)")
@@ -102,7 +103,7 @@ class Session:
             executed += 1
             on_end(spec, result)
 
-        stopped = run_planned(plan, self._store, executor, self.name, on_start, finished)
+        stopped = run_planned(plan, self._store, executor, self.name, on_start, finished, on_phase)
         statuses = self._store.statuses()
         return SessionOutcome(self.output, {p.spec.run_id: statuses.get(p.spec.run_id) for p in plan}, executed,
                               stopped)
@@ -212,12 +213,13 @@ def make_executor(kind: str, prepared: PreparedSweep, address: str | None = None
 
 def execute_sweep(prepared: PreparedSweep, plan: list[PlannedRun], executor: str = "local",
                   address: str | None = None, on_start: OnStart = lambda s: None,
-                  on_end: OnEnd = lambda s, r: None, spare: WorkerProcess | None = None) -> SweepOutcome:
+                  on_end: OnEnd = lambda s, r: None, spare: WorkerProcess | None = None,
+                  on_phase: OnPhase = lambda s, text: None) -> SweepOutcome:
     """The prepared suite's plan run through its session, then rendered (inside the lock, as one sweep)."""
     with make_executor(executor, prepared, address, spare) as ex:  # before anything is written: it may refuse
         with prepared.session() as session:
             renderer = _report_renderer()  # while the workers start
-            outcome = session.execute(plan, ex, on_start, on_end)
+            outcome = session.execute(plan, ex, on_start, on_end, on_phase)
             reports, report_error = _render_if_changed(prepared, session, outcome.executed, renderer)
     return SweepOutcome(**vars(outcome), reports=reports, report_error=report_error)
 

@@ -62,7 +62,8 @@ def skipped_result(spec: RunSpec, reason: str) -> RunResult:
 
 def run_planned(plan: list[PlannedRun], store: RunStore, executor: Executor, suite_name: str,
                 on_start: Callable[[RunSpec], None] = lambda s: None,
-                on_end: Callable[[RunSpec, RunResult], None] = lambda s, r: None) -> list[str]:
+                on_end: Callable[[RunSpec, RunResult], None] = lambda s, r: None,
+                on_phase: Callable[[RunSpec, str], None] = lambda s, text: None) -> list[str]:
     """Execute the planned runs, writing each result the moment it is known (here, in the driver).
 
     Returns the devices the executor stopped for failing too often in a row; their remaining runs
@@ -79,6 +80,8 @@ def run_planned(plan: list[PlannedRun], store: RunStore, executor: Executor, sui
     for event in executor.execute(to_run):
         if event.kind == "start":
             on_start(event.spec)
+        elif event.kind == "phase":  # what a running run is doing now (a local worker's report)
+            on_phase(event.spec, event.text)
         elif event.kind == "end":
             store.write(event.spec, event.result, suite_name)
             on_end(event.spec, event.result)

@@ -80,6 +80,9 @@ def worker_main(conn: Connection, log_path: str | None, held: bool = False) -> N
     from vidbench.suite.plugins import import_plugins
     from vidbench.suite.spec import RunSpec
 
+    from vidbench import phase
+
+    phase.listen(lambda text: conn.send({"phase": text}))  # what the run is doing, for the driver's progress
     conn.send("ready")  # imports done: the driver starts the run's clock only now
     while True:
         try:

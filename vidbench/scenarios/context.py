@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import torch
 
+from vidbench import phase
 from vidbench import metrics as tables
 from vidbench.backends import Prepared, Shapes, backend_for
 from vidbench.data import create_dataset, dataset_info
@@ -139,6 +140,7 @@ class RunContext:
         """Time `fn` as the benchmark block says, synchronised by the run's backend; with `energy`, the
         energy meter reads the device's counters around the loop (lengthened to at least MIN_WINDOW_S of
         samples, the counters' resolution)."""
+        phase.report("warming up and timing the " + ("training step" if name == "train_step_s" else "inference"))
         bench = self.spec.benchmark
         min_time = bench.get("min_time_s", 0.0)
         metered = energy and self.meter is not None
