@@ -335,7 +335,7 @@ def test_env_json_has_the_torch_version_the_devices_and_the_runtimes():
     env = json.loads(result.stdout)
     assert env["torch"] == torch.__version__
     assert env["cpu_count"] >= 1 and "decoders" in env
-    assert env["devices"]["cpu"] == "available"
+    assert env["devices"]["cpu"].startswith("available; ")
     if not torch.cuda.is_available():
         assert env["devices"]["cuda"] == ("not available: CUDA is not available on this machine "
                                           "(torch.cuda.is_available() is False)")
@@ -356,3 +356,18 @@ def test_python_m_vidbench_help():
     assert result.returncode == 0, result.stderr
     for command in ("run", "models", "datasets", "results", "report", "env"):
         assert command in result.stdout
+
+
+def test_env_says_whether_the_cpu_runs_bf16_and_fp16_natively():
+    from vidbench.devices import cpu_precision_features, cpu_precision_support
+
+    epyc = "processor\t: 0\nflags\t\t: fpu sse avx avx2 fma\n"  # issue 30's AVX2-only AMD EPYC
+    sapphire = "flags\t\t: avx2 avx512f avx512_vnni avx512_bf16 amx_bf16 amx_tile amx_int8 avx512_fp16\n"
+    assert cpu_precision_features(epyc) == ()
+    assert cpu_precision_support(()) == {"bf16": "emulated", "fp16": "emulated"}
+    features = cpu_precision_features(sapphire)
+    assert features == ("avx512_bf16", "amx_bf16", "amx_tile", "amx_int8", "avx512_vnni", "avx512_fp16")
+    assert cpu_precision_support(features) == {"bf16": "native", "fp16": "native"}
+    assert cpu_precision_support(None) == {"bf16": "unknown", "fp16": "unknown"}
+    cpu = json.loads(invoke("env", "--json").stdout)["devices"]["cpu"]
+    assert cpu.startswith("available; bf16 ") and "fp16 " in cpu, cpu

@@ -40,6 +40,35 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+# The CPU flags (Linux /proc/cpuinfo names) that reduced-precision kernels need: without a native bf16 or fp16
+# unit PyTorch emulates those types, which can run many times slower than fp32 (issue 30's AVX2-only EPYC).
+PRECISION_FLAGS = ("avx512_bf16", "amx_bf16", "amx_tile", "amx_int8", "avx512_vnni", "avx_vnni", "avx512_fp16",
+                   "amx_fp16")
+NATIVE = {"bf16": ("avx512_bf16", "amx_bf16"), "fp16": ("avx512_fp16", "amx_fp16")}
+
+
+def cpu_precision_features(flags_text: str | None = None) -> tuple[str, ...] | None:
+    """The CPU's reduced-precision features among PRECISION_FLAGS, or None where they cannot be read (no
+    /proc/cpuinfo). `flags_text`: a cpuinfo text to read instead (tests)."""
+    if flags_text is None:
+        try:
+            flags_text = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return None
+    line = next((ln for ln in flags_text.splitlines() if ln.startswith("flags")), None)
+    if line is None:
+        return None
+    flags = set(line.split(":", 1)[1].split())
+    return tuple(f for f in PRECISION_FLAGS if f in flags)
+
+
+def cpu_precision_support(features: tuple[str, ...] | None) -> dict[str, str]:
+    """Per reduced precision, 'native' or 'emulated' on this CPU ('unknown' where the features cannot be read)."""
+    if features is None:
+        return {p: "unknown" for p in NATIVE}
+    return {p: "native" if set(flags) & set(features) else "emulated" for p, flags in NATIVE.items()}
+
+
 @functools.lru_cache(maxsize=1)
 def nvidia_driver() -> str | None:
     """The NVIDIA driver version, from nvidia-smi when it is installed."""

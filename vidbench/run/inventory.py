@@ -5,7 +5,7 @@ suite, so a `devices:` or `runtimes:` entry is not a surprise skip."""
 from __future__ import annotations
 
 from vidbench.backends import BACKENDS
-from vidbench.devices import cuda_device_names, is_cuda, unavailable
+from vidbench.devices import cpu_precision_features, cpu_precision_support, cuda_device_names, is_cuda, unavailable
 from vidbench.run.env import package_version
 
 
@@ -21,6 +21,7 @@ def devices() -> dict[str, str]:
             out[device] = f"available: {len(names)} device(s): {', '.join(names)}"
         else:
             out[device] = "available"
+    out["cpu"] += f"; {cpu_precisions()}"  # the CPU is always here: what its reduced precisions cost
     return out
 
 
@@ -35,3 +36,11 @@ def runtimes() -> dict[str, str]:
         else:
             out[name] = ", ".join(f"{p} {package_version(p)}" for p in packages)
     return out
+
+
+def cpu_precisions() -> str:
+    """'bf16 native, fp16 emulated (avx512_bf16, avx512_vnni)': whether PyTorch's CPU kernels have native
+    reduced-precision units here, read from the CPU's flags; an emulated precision runs far slower than fp32."""
+    features = cpu_precision_features()
+    support = ", ".join(f"{p} {how}" for p, how in cpu_precision_support(features).items())
+    return f"{support} ({', '.join(features) or 'no reduced-precision features'})" if features is not None else support
