@@ -292,9 +292,7 @@ def _print_finished(prepared) -> None:
     answer is on screen without opening the report."""
     from vidbench.metrics import columns_of
     from vidbench.report.frame import load_run_folder
-    import pandas as pd
-
-    from vidbench.report.tables import UNSTABLE_NOTE, _py, format_value, unstable_marks
+    from vidbench.report.tables import UNSTABLE_NOTE, _py, format_value, marked, unstable_marks
 
     ids = {s.run_id for s in prepared.specs}
     frame = load_run_folder(prepared.output, details=False).frame
@@ -320,7 +318,7 @@ def _print_finished(prepared) -> None:
     for i, (_, r) in enumerate(shown.iterrows()):
         _add_row(table, r["variant"], r["dataset"], f"{r['resolution']}px × {r['clip_length']}",
                  *(format_value(_py(r[c])) for c in varying),
-                 *(format_value(_py(r[c])) + marks[c][i] if pd.notna(r[c]) else "" for c in figures))
+                 *(marked(format_value(_py(r[c])), marks[c][i]) for c in figures))
     out.print(table)
     if any(any(m) for m in marks.values()):
         out.print(UNSTABLE_NOTE, highlight=False)

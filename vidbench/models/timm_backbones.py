@@ -38,10 +38,10 @@ def check_backbone(args: dict) -> None:
 
 
 def timm_backbone(name: str) -> tuple[nn.Module, int]:
-    """timm's `name` without its classifier, (N, 3, H, W) → (N, num_features) pooled."""
+    """timm's `name` without its classifier, (N, 3, H, W) → (N, num_features) pooled (the name was checked with
+    the model's args, `check_backbone`, before any build)."""
     import timm
 
-    check_backbone({"backbone": name})
     try:  # a ViT-family backbone takes any clip size, its position embedding resampled (as vidbench's ViTs do)
         net = timm.create_model(name, pretrained=False, num_classes=0, dynamic_img_size=True)
     except TypeError:  # a convolutional one takes any size as it is

@@ -18,6 +18,7 @@ from vidbench.axes import AXIS_NAMES, setting_label
 from vidbench.measure.stats import UNSTABLE_IQR_OVER_MEDIAN
 from vidbench.metrics import COLUMNS_BY_NAME
 from vidbench.report.aggregate import interval_of
+from vidbench.report.tables import is_set
 from vidbench.models.families import FAMILY_LABELS  # noqa: F401 (read by the report's sections)
 from vidbench.report.frame import SHORT_UNITS
 
@@ -222,7 +223,7 @@ def recommendations(frame: pd.DataFrame) -> pd.DataFrame:
             run = ranked.iloc[0]
             verdict = "" if by is None else tie_verdict(run, ranked.iloc[1] if len(ranked) > 1 else None, by,
                                                         labels)
-            unstable = bool(run.get("unstable")) if pd.notna(run.get("unstable")) else False
+            unstable = is_set(run.get("unstable"))
             if unstable:  # every pick rests on a timing: a budget on latency, a floor's pick on throughput
                 verdict = f"{verdict}; {UNSTABLE_PICK}" if verdict else UNSTABLE_PICK
             rows.append({"dataset": key[0], "device": device, "kind": kind, "criterion": criterion,

@@ -16,7 +16,7 @@ from vidbench.report.analysed import Report, analyse
 from vidbench.report.frame import load_run_folder
 from vidbench.report.hover import with_titles
 from vidbench.report.sections import shown
-from vidbench.report.tables import UNSTABLE_NOTE
+from vidbench.report.tables import UNSTABLE_NOTE, is_set
 from vidbench.report.templating import templates
 
 FORMATS = ("html", "md")
@@ -82,7 +82,7 @@ def _note(report: Report) -> str:
     """What an "(unstable)" mark means, where a run's timing is unstable ('' elsewhere: the units are in the
     Suite section, at the end)."""
     frame = report.run.frame
-    unstable = "unstable" in frame.columns and bool(frame["unstable"].fillna(False).astype(bool).any())
+    unstable = "unstable" in frame.columns and any(is_set(flag) for flag in frame["unstable"].tolist())
     return f"{UNSTABLE_NOTE}." if unstable else ""
 
 
@@ -100,8 +100,9 @@ def render_markdown(report: Report) -> str:
     if report.description:
         parts += [summary(report.description), ""]
     parts += [_intro(report), ""]
-    if _note(report):
-        parts += [_note(report), ""]
+    note = _note(report)
+    if note:
+        parts += [note, ""]
     for section, blocks in shown(report):
         parts += [f"## {section.title}", ""]
         for block in blocks:

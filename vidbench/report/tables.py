@@ -51,11 +51,16 @@ def _timed_columns() -> frozenset[str]:
     return frozenset(c.name for c in COLUMNS if c.noise == "timing")
 
 
+def is_set(flag: Any) -> bool:
+    """A stored boolean flag (`unstable`) as a bool: missing or NaN is not set."""
+    return _py(flag) is True
+
+
 def unstable_marks(frame: pd.DataFrame, column: str) -> list[str]:
     """Per row, the mark a timed figure of an unstable run carries ('' elsewhere): noise a reader must see."""
     if column not in _timed_columns() or "unstable" not in frame.columns:
         return [""] * len(frame)
-    return [UNSTABLE_MARK if _py(flag) is True else "" for flag in frame["unstable"].tolist()]
+    return [UNSTABLE_MARK if is_set(flag) else "" for flag in frame["unstable"].tolist()]
 
 
 def markdown_table(frame: pd.DataFrame, columns: Sequence[str], headers: Sequence[str] | None = None) -> str:
@@ -64,11 +69,12 @@ def markdown_table(frame: pd.DataFrame, columns: Sequence[str], headers: Sequenc
     lines = ["| " + " | ".join(esc(h) for h in headers) + " |", "|" + "---|" * len(headers)]
     marks = {c: unstable_marks(frame, c) for c in columns}
     for i, (_, row) in enumerate(frame.iterrows()):
-        lines.append("| " + " | ".join(esc(_marked(format_value(_py(row[c])), marks[c][i])) for c in columns) + " |")
+        lines.append("| " + " | ".join(esc(marked(format_value(_py(row[c])), marks[c][i])) for c in columns) + " |")
     return "\n".join(lines)
 
 
-def _marked(text: str, mark: str) -> str:
+def marked(text: str, mark: str) -> str:
+    """A cell's text with its mark; an empty cell (a missing figure) stays empty."""
     return text + mark if text else text
 
 
@@ -107,7 +113,7 @@ def cells(frame: pd.DataFrame, columns: Sequence[Column]) -> list[list[dict]]:
         row = []
         for j, c in enumerate(columns):
             x = cell(shown[j][i], c.fmt)
-            x["text"] = _marked(x["text"], marks[j][i])
+            x["text"] = marked(x["text"], marks[j][i])
             if keys[j] is not None:
                 x["sort"] = cell(keys[j][i])["sort"]
             row.append(x)
@@ -125,7 +131,7 @@ def cell(value: Any, fmt: Formatter | None = None) -> dict:
 
 def markdown_columns(frame: pd.DataFrame, columns: Sequence[Column]) -> str:
     """markdown_table with each column's own formatter and header."""
-    shown = pd.DataFrame({c.header: [_marked(cell(v, c.fmt)["text"], mark) for v, mark in
+    shown = pd.DataFrame({c.header: [marked(cell(v, c.fmt)["text"], mark) for v, mark in
                                      zip(frame[c.key].tolist(), unstable_marks(frame, c.key))] for c in columns},
                          columns=[c.header for c in columns])
     return markdown_table(shown, [c.header for c in columns])
