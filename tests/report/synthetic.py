@@ -79,19 +79,21 @@ def write_store(folder: Path, *, variants=tuple(VARIANTS), datasets=("synthetic-
 
 
 def write_timed(folder: Path, runs: list[tuple[dict, list[float], dict]], env: dict | None = None) -> list[str]:
-    """Runs with per-call inference samples: each (make_spec overrides, samples in seconds, other figures).
-    The latency and throughput figures are made from the samples, as the runner makes them."""
+    """Runs with per-call inference samples: each (make_spec overrides, samples in seconds, other figures[,
+    its own environment]). The latency and throughput figures are made from the samples, as the runner makes
+    them."""
     import numpy as np
 
     folder.mkdir(parents=True, exist_ok=True)
     ids = []
     with ResultStore(folder / STORE_NAME) as store:
-        for overrides, samples, figures in runs:
+        for overrides, samples, figures, *own_env in runs:
             spec = make_spec(**{"metrics": ("latency", "throughput", "accuracy"), "batch_size": 2, **overrides})
             median = float(np.median(samples))
             metrics = {"latency_ms_p50": median * 1e3, "throughput_clips_s": spec.batch_size / median, **figures}
             store.write(spec, RunResult(spec.run_id, "ok", metrics=metrics,
                                         detail={"inference_s": {"samples": list(samples)}},
-                                        env=env or {"cpu": "Test CPU", "threads": 1, "torch": "2.x"}))
+                                        env=(own_env or [env])[0] or {"cpu": "Test CPU", "threads": 1,
+                                                                                      "torch": "2.x"}))
             ids.append(spec.run_id)
     return ids

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from tests.report.synthetic import write_timed
 from vidbench.cli import app
-from vidbench.report.compare import compare_folders
+from vidbench.report.compare import NODES_APART, compare_folders
+from vidbench.report.frame import load_run_folder
 from vidbench.store import ResultStore
 
 REPORTS = Path(__file__).resolve().parents[2] / "reports"
@@ -109,3 +110,25 @@ def test_different_environments_are_named_and_speed_changes_are_not_regressions(
     outcome = runner.invoke(app, ["compare", str(tmp_path / "a"), str(tmp_path / "b")])
     assert outcome.exit_code == 0 and outcome.stderr.index("different environments") < outcome.stderr.index("runs matched")
     assert runner.invoke(app, ["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--same-env"]).exit_code == 1
+
+
+def test_runs_on_ray_nodes_of_different_hardware_are_different_environments_run_by_run(tmp_path):
+    def node(cpu: str, node_id: str) -> dict:
+        return {"cpu": cpu, "threads": 1, "torch": "2.x", "ray_node": {"node_id": node_id, "hostname": "h",
+                                                                       "ip": "10.0.0.1", "resources": {"CPU": 1.0}}}
+    fast = list(np.random.default_rng(4).lognormal(np.log(0.010), 0.02, 60))
+    slow = list(np.random.default_rng(5).lognormal(np.log(0.015), 0.02, 60))
+    xeon, epyc = node("Intel Xeon", "aaaa1111"), node("AMD EPYC", "bbbb2222")
+    # the folders ran on the same two nodes, but two configurations swapped node; the one at batch 4 did not
+    write_timed(tmp_path / "a", [({"batch_size": 2}, fast, {}, xeon), ({"batch_size": 4}, fast, {}, epyc),
+                                 ({"batch_size": 8}, fast, {}, epyc)])
+    write_timed(tmp_path / "b", [({"batch_size": 2}, slow, {}, epyc), ({"batch_size": 4}, slow, {}, epyc),
+                                 ({"batch_size": 8}, slow, {}, xeon)])
+    result = compare_folders(tmp_path / "a", tmp_path / "b")
+    assert result.env_differences == [NODES_APART]  # alike as folders ({Xeon, EPYC}), apart run by run
+    rows = result.rows[result.rows["metric"] == "latency_ms_p50"].set_index("batch_size")
+    for swapped in (2, 8):
+        assert "hardware or software difference" in rows.loc[swapped, "note"] and not rows.loc[swapped, "regression"]
+    assert rows.loc[4, "regression"]  # the same node both times: a real slowdown
+    labels = set(load_run_folder(tmp_path / "a").environments)
+    assert labels == {"cpu on h (10.0.0.1), Ray node aaaa1111", "cpu on h (10.0.0.1), Ray node bbbb2222"}

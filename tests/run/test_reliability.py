@@ -152,6 +152,7 @@ def test_a_second_sweep_is_refused_and_after_kill_9_the_same_command_finishes_th
     assert set(before) <= set(after)  # …or changed
 
 
+@pytest.mark.slow  # the two-node cluster test (test_ray_cluster.py) covers a crashing run in the default suite
 def test_ray_executor_on_a_real_local_cluster_with_a_crashing_run(tmp_path):
     pytest.importorskip("ray")
     write_suite(tmp_path, runs=1, extra_models="  - aborting_model")

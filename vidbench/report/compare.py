@@ -39,6 +39,7 @@ KEY_COLUMNS = ("run_id", "model", "model_args", "dataset", *AXIS_NAMES)
 FAILED = tuple(sorted(FAILED_STATUSES))
 # Environment fields that change speed: a difference in any of them makes speed changes incomparable.
 ENV_KEYS = ("cpu", "device_name", "cpu_count", "threads", "torch", "cuda", "cudnn")
+NODES_APART = "some configurations ran on Ray nodes of different hardware in the two folders"
 SPEED_NOISE = ("timing", "single")  # figures a different machine or software stack moves
 
 
@@ -78,16 +79,45 @@ def relative_change(a: float, b: float) -> float:
     return (b - a) / abs(a) * 100 if a else math.copysign(math.inf, b - a)
 
 
-def env_differences(envs_a: dict[str, dict], envs_b: dict[str, dict]) -> list[str]:
-    """What differs between the environments the two stores ran in, device by device ('cpu: A → B')."""
-    out, seen = [], set()
-    for device in sorted(set(envs_a) & set(envs_b)):
-        a, b = envs_a[device] or {}, envs_b[device] or {}
-        for key in ENV_KEYS:
-            if key in a and key in b and a[key] != b[key] and (device, a[key], b[key]) not in seen:
-                seen.add((device, a[key], b[key]))  # a CPU's device_name is its cpu: said once
-                out.append(f"{key}: {a[key]} → {b[key]} ({device} runs)")
+def _value_text(value) -> str:
+    return str(value) if not isinstance(value, dict | list) else repr(value)
+
+
+def hardware(runs: pd.DataFrame) -> dict[str, dict[str, set[str]]]:
+    """Per device, the values each speed-relevant environment field took among the runs (every run's own
+    environment: on a cluster the nodes of a device may differ)."""
+    out: dict[str, dict[str, set[str]]] = {}
+    for device, env in zip(runs["device"], runs["env"] if "env" in runs else [None] * len(runs)):
+        if isinstance(env, dict) and env:
+            fields = out.setdefault(str(device), {})
+            for key in ENV_KEYS:
+                if key in env:
+                    fields.setdefault(key, set()).add(_value_text(env[key]))
     return out
+
+
+def env_differences(runs_a: pd.DataFrame, runs_b: pd.DataFrame) -> list[str]:
+    """What differs between the environments two sets of runs ran in, device by device ('cpu: A → B'); where
+    runs of a device ran on several nodes, their values are listed together ('A / B')."""
+    hw_a, hw_b = hardware(runs_a), hardware(runs_b)
+    out, seen = [], set()
+    for device in sorted(set(hw_a) & set(hw_b)):
+        for key in ENV_KEYS:
+            a, b = hw_a[device].get(key), hw_b[device].get(key)
+            if a and b and a != b and (device, *sorted(a), "→", *sorted(b)) not in seen:
+                seen.add((device, *sorted(a), "→", *sorted(b)))  # a CPU's device_name is its cpu: said once
+                out.append(f"{key}: {' / '.join(sorted(a))} → {' / '.join(sorted(b))} ({device} runs)")
+    return out
+
+
+def _ran_apart(runs_a: pd.DataFrame, runs_b: pd.DataFrame, differences: list[str]) -> bool:
+    """Whether one configuration's runs ran on different hardware or software in the two folders: judged on
+    their own environments (two Ray nodes of different hardware are different environments), on the
+    folders' when the runs kept none."""
+    hw_a, hw_b = hardware(runs_a), hardware(runs_b)
+    if not hw_a or not hw_b:
+        return bool(differences)
+    return bool(env_differences(runs_a, runs_b))
 
 
 def _samples(runs: pd.DataFrame, key: str) -> list[float]:
@@ -176,7 +206,7 @@ def compare_folders(folder_a: str | Path, folder_b: str | Path, threshold_pct: f
     run_a = load_run_folder(folder_a, details=stats)
     run_b = load_run_folder(folder_b, details=stats)
     all_a, all_b = run_a.frame, run_b.frame
-    differences = env_differences(run_a.environments, run_b.environments) if stats else []
+    differences = env_differences(all_a, all_b) if stats else []
     ids_a, ids_b = set(all_a["run_id"]), set(all_b["run_id"])
     broke = all_b[all_b["status"].isin(FAILED) & all_b["run_id"].isin(set(all_a.loc[all_a["status"] == "ok",
                                                                                         "run_id"]))]
@@ -192,7 +222,10 @@ def compare_folders(folder_a: str | Path, folder_b: str | Path, threshold_pct: f
         if runs_b is None:
             continue
         keys = {k: runs_a.iloc[0][k] for k in KEY_COLUMNS}
-        records += [{**keys, **_metric_record(metric, runs_a, runs_b, result, bool(differences) and not same_env)}
+        incomparable = not same_env and _ran_apart(runs_a, runs_b, differences)
+        if incomparable and not result.env_differences:  # alike as folders, apart run by run (nodes swapped)
+            result.env_differences.append(NODES_APART)
+        records += [{**keys, **_metric_record(metric, runs_a, runs_b, result, incomparable)}
                     for metric in COMPARED if metric in runs_a and runs_a[metric].notna().any()
                     and runs_b[metric].notna().any()]
     result.rows = _sorted_rows(records)

@@ -54,7 +54,7 @@ class RunFolder:
     frame: pd.DataFrame  # one row per run, the contract's columns first
     suite_name: str
     suite_yaml: str
-    environments: dict[str, dict]  # device → environment of its latest run
+    environments: dict[str, dict]  # placement (device, and Ray node) → environment of its latest run there
 
 
 def require_run_folder(folder: str | Path) -> Path:
@@ -73,14 +73,30 @@ def load_run_folder(folder: str | Path, details: bool = True) -> RunFolder:
         rows = store.rows() if details else store.rows(parse=("spec",))
         suite_name = store.get_meta("suite_name") or folder.name
         suite_yaml = store.get_meta("suite_yaml") or ""
-    envs = {row["device"]: row["env"] for row in rows if row.get("env")}
+    envs = {placement(row["device"], row["env"]): row["env"] for row in rows if row.get("env")}
     frame = pd.DataFrame(rows, columns=[*result_columns(), "suite", "finished_at", "spec", "detail", "env"])
     frame["params"] = frame["params"].astype("Int64")
+    frame["node"] = [ray_node(e) for e in frame["env"]]  # None off a cluster: the runs table shows it only on one
+    frame["placement"] = [placement(d, e) for d, e in zip(frame["device"], frame["env"])]
     frame["variant"] = [variant_label(m, a) for m, a in zip(frame["model"], frame["model_args"])]
     frame["side"] = frame["resolution"].map(resolution_side).astype("Int64")
     frame["setting"] = [_setting(spec, res, bs) for spec, res, bs in
                         zip(frame["spec"], frame["resolution"], frame["batch_size"])]
     return RunFolder(folder, frame, suite_name, suite_yaml, envs)
+
+
+def ray_node(env: dict | None) -> str | None:
+    """The Ray node a run ran on, as one label ('vm (10.0.0.2), Ray node 1a2b3c4d'); None off a cluster."""
+    node = env.get("ray_node") if isinstance(env, dict) else None
+    if not node:
+        return None
+    return f"{node.get('hostname')} ({node.get('ip')}), Ray node {str(node.get('node_id'))[:8]}"
+
+
+def placement(device: str, env: dict | None) -> str:
+    """Where a run ran: its device, and on a Ray cluster its node ('cpu on vm (10.0.0.2), Ray node 1a2b3c4d')."""
+    node = ray_node(env)
+    return str(device) if node is None else f"{device} on {node}"
 
 
 def variant_label(model: str, model_args: str | dict | None) -> str:

@@ -24,7 +24,7 @@ SETTINGS = (*INPUT_SETTINGS, "dataset", *(a for a in AXIS_NAMES if a not in LEAD
 TAIL = ("family", "arch", "status", "duration_s", "run_id")
 COMPACT_TAIL = ("train_throughput_clips_s", "family", "status")  # the Markdown table's last columns
 NOT_SHOWN = {"model_args", "dataset_args", "error", "suite", "finished_at", "spec", "detail", "env", "variant",
-             "side", "setting"}
+             "side", "setting", "placement"}
 SHORT_HEADERS = {"variant": "model", "gmacs": "GMACs (1 clip)", "gflops": "GFLOPs (1 clip)"}
 # How the held-fixed line writes each setting's value.
 FIXED_TEXT = {

@@ -208,7 +208,7 @@ def make_executor(kind: str, prepared: PreparedSweep, address: str | None = None
     from vidbench.run.ray_executor import RayExecutor
 
     return RayExecutor(plugins=prepared.plugins, log_dir=prepared.output, address=address,
-                       **_limit_args(prepared.suite.limits))
+                       node_retries=prepared.suite.limits.node_retries, **_limit_args(prepared.suite.limits))
 
 
 def execute_sweep(prepared: PreparedSweep, plan: list[PlannedRun], executor: str = "local",

@@ -123,6 +123,9 @@ class Limits(Strict):
     timeout_s: Annotated[float, Field(gt=0)] = 900
     oom_retries: Annotated[int, Field(ge=0)] = 2
     max_consecutive_failures: Annotated[int, Field(ge=1)] | None = None
+    # A run lost with its Ray node (node died, worker killed by Ray's memory monitor, preempted) is submitted
+    # again to a live node this many times before it counts as crashed.
+    node_retries: Annotated[int, Field(ge=0)] = 2
 
 
 class _SuiteBase(Strict):

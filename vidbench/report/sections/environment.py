@@ -1,4 +1,5 @@
-"""Environment: per device, what the runs ran on (versions, hardware, threads), as the store holds it."""
+"""Environment: per device (and per Ray node on a cluster), what the runs ran on (versions, hardware, threads,
+the node and the resources a run held), as the store holds it, with how many runs ran there."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ def build(report):
     envs = report.run.environments
     if not envs:
         return [Note(NONE)]
-    return [Pairs(device, {k: _text(v) for k, v in env.items()}) for device, env in sorted(envs.items())]
+    runs = report.run.frame["placement"].value_counts() if "placement" in report.run.frame else {}
+    return [Pairs(where, {"runs": str(int(runs.get(where, 0))), **{k: _text(v) for k, v in env.items()}})
+            for where, env in sorted(envs.items())]
 
 
 SECTION = register(Section(order=120, anchor="environment", title="Environment", build=build))
