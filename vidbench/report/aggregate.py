@@ -79,6 +79,7 @@ def aggregate(frame: pd.DataFrame, columns: tuple[str, ...] = COMPARED_COLUMNS) 
     """One row per configuration of the ok runs: its first run's identifying columns, `replicates` and
     `seeds`, and for each figure the summary value with `<figure>_lo`, `_hi`, `_n`, `_std`, `_interval`."""
     ok = with_config(frame[frame["status"] == "ok"])
+    held = {c for c in columns if c in ok and ok[c].notna().any()}  # a column no run holds has no interval
     rows = []
     for _, runs in ok.groupby("config", sort=False):
         first = runs.iloc[0]
@@ -89,7 +90,7 @@ def aggregate(frame: pd.DataFrame, columns: tuple[str, ...] = COMPARED_COLUMNS) 
         for column in columns:
             if column not in runs:
                 continue
-            interval = figure_interval(runs, column)
+            interval = figure_interval(runs, column) if column in held else None
             row[column] = None if interval is None else interval.value
             for suffix in SUFFIXES:
                 row[f"{column}_{suffix}"] = None

@@ -147,7 +147,11 @@ def scaling_exponents(frame: pd.DataFrame) -> pd.DataFrame:
     data = ok_runs(frame)
     for (variant, device), sub in groups(data, ("variant", "device")):
         for axis, symbol in SCALING_AXES.items():
+            if axis not in sub or sub[axis].nunique() < 2:  # nothing to fit along it (saves a sweep of 10,000
+                continue  # one-run variants 8 fits each)
             for metric in SCALING_METRICS:
+                if metric not in sub or sub[metric].count() < 2:
+                    continue
                 fit = fit_exponent(sub, metric, axis)
                 if fit is None:
                     continue

@@ -217,4 +217,16 @@ def load_suite(path: str | Path) -> Suite:
         raise SuiteError(f"{path}{where}: malformed YAML: {e.problem}") from None
     except yaml.YAMLError as e:
         raise SuiteError(f"{path}: malformed YAML: {e}") from None
+    _import_declared_plugins(data, path)
     return parse_suite(data, str(path))
+
+
+def _import_declared_plugins(data: Any, path: Path) -> None:
+    """The suite's plugins imported before it is validated: a metric a plugin registers
+    (`metrics.register_measure`) is then a valid entry of its `metrics` (only suites with plugins pay the
+    imports here; a malformed `plugins` key is left to the validation's own message)."""
+    plugins = data.get("plugins") if isinstance(data, dict) else None
+    if isinstance(plugins, list) and plugins and all(isinstance(p, str) for p in plugins):
+        from vidbench.suite.plugins import import_plugins, resolve_plugins
+
+        import_plugins(resolve_plugins(plugins, path.parent))
