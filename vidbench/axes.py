@@ -49,7 +49,10 @@ def resolution_label(resolution: tuple[int, int]) -> str:
     return str(h) if h == w else f"{h}x{w}"
 
 
-Precision = Literal["fp32", "bf16", "fp16"]
+Precision = Literal["fp32", "bf16", "fp16", "int8"]
+# int8 is post-training static quantization by a deployment runtime (onnxruntime, openvino); its model trains
+# and is referenced in fp32
+QUANTIZED = "int8"
 RUNTIMES = ("eager", "inductor", "export", "onnxruntime", "openvino", "tensorrt")
 Resolution = Annotated[tuple[PositiveInt, PositiveInt], BeforeValidator(_as_hw)]
 Device = Annotated[str, AfterValidator(_device_name)]
@@ -181,7 +184,10 @@ TRAIN_BY_NAME = {k.name: k for k in TRAIN_KEYS}
 # Benchmark settings added after stores existed, at the value that measures as before: left out of the
 # identity there (the benchmark block is part of every timed run's identity).
 # `views_batch: None` (automatic: all of a video's views in one batch, halved on out-of-memory) measures as before.
-NEUTRAL_BENCHMARK = {"parity_floor": 99.0, "views_batch": None}
+# int8 quantization settings (benchmark.calibration, benchmark.int8_floor): part of an int8 run's identity only
+CALIBRATION_DEFAULT = {"samples": 300, "method": "minmax", "max_drop": None}
+INT8_KEYS = ("calibration", "int8_floor")
+NEUTRAL_BENCHMARK = {"parity_floor": 99.0, "views_batch": None, "calibration": CALIBRATION_DEFAULT, "int8_floor": None}
 # The values that train as before a key existed: what older specs and stores are read with.
 NEUTRAL_TRAIN = {k.name: k.left_out_at for k in TRAIN_KEYS if k.left_out_at is not ALWAYS}
 

@@ -18,7 +18,9 @@ import torch
 from vidbench.peaks import blended_peak_tflops
 
 MIB = 2**20
-PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+# int8 is a deployment runtime's post-training quantization: PyTorch's side of an int8 run (training, the eager
+# reference the quantized model is checked against) runs fp32
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16, "int8": None}
 
 
 def autocast(device: torch.device, precision: str):

@@ -159,6 +159,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("artifact_mb", "latency", "artifact (MiB, exported file)", "lower"),
     Column("parity_max_abs", "latency", "parity: max |logit - eager logit|", "lower"),
     Column("parity_top1_agree", "latency", "parity: top-1 agreeing with eager (%)", "higher", limits=PERCENT),
+    # int8: calibrating and quantizing the converted model (apart from export_s), and what it cost in top-1
+    # against the same model in fp32 under the same runtime, on the same validation clips.
+    Column("calibration_s", "latency", "int8 calibration and quantization (s)", "lower", noise="single"),
+    Column("top1_fp32", "accuracy", "top-1 in fp32, same runtime (%, beside int8)", "higher", noise="seed",
+           limits=PERCENT),
+    Column("top1_delta", "accuracy", "int8 top-1 - fp32 top-1 (points)", "higher", noise="seed",
+           short="int8 Δ top-1"),
     # The accuracy curve (with train.eval_every) and what training cost.
     Column("best_top1", "accuracy", "best top-1 (%, over the evaluations)", "higher", noise="seed", limits=PERCENT),
     Column("best_epoch", "accuracy", "epoch of the best top-1", None, kind="int",

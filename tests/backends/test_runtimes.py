@@ -162,8 +162,8 @@ def test_parity_below_the_floor_is_a_mismatch(monkeypatch):
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ({"runtimes": ["openvino"], "precisions": ["fp16"]}, "runs fp32, bf16 here, not fp16"),
-    ({"runtimes": ["onnxruntime"], "precisions": ["bf16"]}, "runs fp32 here, not bf16"),
+    ({"runtimes": ["openvino"], "precisions": ["fp16"]}, "runs fp32, bf16, int8 here, not fp16"),
+    ({"runtimes": ["onnxruntime"], "precisions": ["bf16"]}, "runs fp32, int8 here, not bf16"),
     ({"runtimes": ["export"], "metrics": ["train_throughput"]}, "train_throughput is eager PyTorch's"),
     ({"runtimes": ["onnxruntime"], "batch_sizes": ["auto"]}, "give the onnxruntime runtime a batch size"),
     ({"runtimes": ["openvino"], "compile": [True]}, "applies to eager PyTorch"),

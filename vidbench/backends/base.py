@@ -57,6 +57,8 @@ class Prepared:
     shapes: Shapes
     figures: dict[str, float] = field(default_factory=dict)
     reference: Callable[[Any], Any] | None = None
+    detail: dict[str, Any] = field(default_factory=dict)  # how it was prepared (an int8 run's calibration)
+    unquantized: Any = None  # an int8 run's fp32 model under the same runtime (its top-1 is the delta's base)
 
     def forward(self, clips: "torch.Tensor") -> Callable[[], Any]:
         """One inference batch of `clips`, in the run's precision (timed as it is)."""
@@ -80,6 +82,18 @@ class Prepared:
 class Backend(ABC):
     name: str
     trains = True  # False: training runs in `trainer` (eager PyTorch) and only inference here
+    precisions: tuple[str, ...] = ("fp32", "bf16", "fp16")  # PyTorch's own, through autocast
+
+    def precision_refusal(self, spec: "RunSpec") -> str | None:
+        """Why this backend does not run the spec's precision, or None."""
+        from vidbench.axes import QUANTIZED
+
+        if spec.precision in self.precisions:
+            return None
+        if spec.precision == QUANTIZED:
+            return (f"int8 is post-training quantization by the onnxruntime or openvino runtime, not the "
+                    f"{self.name} runtime's (it runs {', '.join(self.precisions)})")
+        return f"the {self.name} runtime runs {', '.join(self.precisions)} here, not {spec.precision}"
 
     @property
     def trainer(self) -> "Backend":
@@ -107,7 +121,7 @@ class Backend(ABC):
     def unsupported(self, spec: "RunSpec") -> str | None:
         """Why this backend cannot execute `spec` (a precision or device it does not serve), or None.
         Called at expansion for every run; must not import torch or build anything."""
-        return None
+        return self.precision_refusal(spec)
 
     @abstractmethod
     def prepare(self, model: "torch.nn.Module", spec: "RunSpec", shapes: Shapes | None = None) -> Prepared:

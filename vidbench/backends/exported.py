@@ -22,6 +22,7 @@ from abc import abstractmethod
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from vidbench.axes import QUANTIZED
 from vidbench.backends.base import Backend, Prepared, RuntimeUnsupported, Shapes, one_line
 from vidbench.backends.eager import EagerBackend
 from vidbench.backends.parity import TRACE_BATCH, check_parity, eager_call, parity_clips
@@ -88,8 +89,11 @@ class ExportedBackend(Backend):
         device = spec.device.split(":")[0]
         if device not in self.devices:
             return f"the {self.name} runtime runs on {' or '.join(self.devices)}, not on {spec.device}"
-        if spec.precision not in self.precisions:
-            return f"the {self.name} runtime runs {', '.join(self.precisions)} here, not {spec.precision}"
+        refusal = self.precision_refusal(spec)
+        if refusal:
+            return refusal
+        if spec.precision == QUANTIZED and device != "cpu":
+            return f"int8 is calibrated and run on the CPU here, not on {spec.device}"
         if spec.compile:
             return f"compile (torch.compile) applies to eager PyTorch, not to the {self.name} runtime"
         if spec.channels_last:
@@ -101,9 +105,15 @@ class ExportedBackend(Backend):
                     "measures inference, and evaluates an accuracy run's trained model")
         return None
 
-    def prepare(self, model, spec, shapes: Shapes | None = None) -> Prepared:
-        """Convert (timed apart: export_s), measure the artifact, and check parity with eager on seeded
-        clips, in batches of the run's size."""
+    def quantize(self, source: Path, target: Path, calibration, spec, shapes: Shapes) -> tuple[Converted, dict]:
+        """The fp32 artifact under `source` quantized to int8 (static, per-channel weights) calibrated on
+        `calibration` (a CalibrationSet), written under `target`; with what it left in float."""
+        raise NotImplementedError(f"the {self.name} runtime does not quantize")
+
+    def prepare(self, model, spec, shapes: Shapes | None = None, calibration=None) -> Prepared:
+        """Convert (timed apart: export_s), measure the artifact, quantize an int8 run (calibration_s; the
+        int8 artifact is the one measured), and check parity with eager on seeded clips, in batches of the
+        run's size."""
         import torch
 
         from vidbench import phase
@@ -113,22 +123,50 @@ class ExportedBackend(Backend):
         model = model.to(torch.device(spec.device)).eval()
         clips = parity_clips(spec, shapes.batch)
         folder = Path(tempfile.mkdtemp(prefix=f"vidbench-{self.name}-"))
-        started = time.perf_counter()
+        unquantized, detail = None, {}
         try:
-            converted = self.convert(model, clips[:TRACE_BATCH], folder, spec, shapes)
-            converted(clips[:1])  # a runtime that builds lazily refuses here, still inside the conversion
-            export_s = time.perf_counter() - started
-            size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / MIB
-        except Exception as e:  # the converter's or the runtime's refusal is the finding
-            raise RuntimeUnsupported(one_line(e)) from None
+            converted, figures = self._converted(model, clips, folder, spec, shapes)
+            if spec.precision == QUANTIZED:
+                unquantized, fp32_mb = converted, figures["artifact_mb"]
+                converted, quantized, detail = self._quantized(folder, clips, spec, shapes, calibration)
+                figures.update(quantized)
+                detail["artifact_fp32_mb"] = fp32_mb
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         # what the converted model must reproduce: eager PyTorch (in eval mode) on the same clips, in the
-        # run's precision (autocast; fp32 is eager as it is), as reduced-precision kernels should
+        # run's precision (autocast; fp32, and int8's float side, is eager as it is), as reduced-precision
+        # kernels should
         reference = eager_call(model, spec)
-        figures = {"export_s": export_s, "artifact_mb": size,
-                   **check_parity(reference, converted, clips, shapes.batch)}
-        return Prepared(self, spec, converted, shapes, figures, reference)
+        figures.update(check_parity(reference, converted, clips, shapes.batch))
+        return Prepared(self, spec, converted, shapes, figures, reference, detail, unquantized)
+
+    def _converted(self, model, clips, folder: Path, spec, shapes: Shapes) -> tuple[Converted, dict[str, float]]:
+        """The fp32 conversion, timed (a runtime that builds lazily refuses at its first call, still inside)."""
+        started = time.perf_counter()
+        try:
+            converted = self.convert(model, clips[:TRACE_BATCH], folder, spec, shapes)
+            converted(clips[:1])
+        except Exception as e:  # the converter's or the runtime's refusal is the finding
+            raise RuntimeUnsupported(one_line(e)) from None
+        return converted, {"export_s": time.perf_counter() - started, "artifact_mb": folder_mib(folder)}
+
+    def _quantized(self, folder: Path, clips, spec, shapes: Shapes, calibration) -> tuple[Converted, dict, dict]:
+        """The int8 model calibrated on the training clips, timed apart (calibration_s), its artifact alone."""
+        from vidbench import phase
+
+        if calibration is None:
+            raise ValueError("an int8 run is calibrated on clips of its training split, and none were given")
+        phase.report(f"calibrating int8 on {len(calibration.indices)} training clips")
+        target = folder / "int8"
+        target.mkdir()
+        started = time.perf_counter()
+        try:
+            quantized, detail = self.quantize(folder, target, calibration, spec, shapes)
+            quantized(clips[:1])
+        except Exception as e:  # the quantizer's refusal is a finding too
+            raise RuntimeUnsupported(f"int8: {one_line(e)}") from None
+        figures = {"calibration_s": time.perf_counter() - started, "artifact_mb": folder_mib(target)}
+        return quantized, figures, {"calibration": calibration.describe(), **detail}
 
     def forward(self, model: Converted, clips, spec) -> Callable[[], Any]:
         import torch
@@ -148,6 +186,11 @@ class ExportedBackend(Backend):
         """Tensors inside a runtime are invisible to PyTorch's counters: none (the process's RSS
         high-water is measured for every runtime alike)."""
         return None
+
+
+def folder_mib(folder: Path) -> float:
+    """The size of the files under `folder` (recursively), in MiB."""
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / MIB
 
 
 def numpy_input(clips):

@@ -153,6 +153,8 @@ def runtime_plots(view: RuntimeView) -> list[Plot]:
     runtimes = [r for r in RUNTIMES if r in set(table["runtime"])]
     colours = dict(zip(runtimes, plt.get_cmap("tab10").colors))
     for setting, sub in table.groupby("setting", sort=False):
+        if not sub["throughput_clips_s"].notna().any():  # latency alone was asked: no bars to draw
+            continue
         models = list(dict.fromkeys(sub["variant"]))
         width = 0.8 / len(runtimes)
         fig, ax = plt.subplots(figsize=(max(6.4, 0.9 * len(models) * len(runtimes) * 0.35 + 2.4), 3.6))

@@ -116,6 +116,18 @@ def validate_through_runtime(ctx, model: torch.nn.Module, loader) -> None:
     validate(ctx, check, loader)
     ctx.put_all(check.figures())
     ctx.detail["parity_clips"] = f"{sum(len(r) for r in check.references)} validation clips"
+    if converted.unquantized is not None:  # int8: its cost against the same model in fp32, same runtime and clips
+        fp32 = top1_of(ctx, converted.unquantized, loader)
+        ctx.put("top1_fp32", fp32)
+        ctx.put("top1_delta", ctx.metrics["top1"] - fp32)
+
+
+def top1_of(ctx, model, loader) -> float:
+    """Top-1 of `model` on the validation split as `validate` measures it (video-level under multi-view
+    testing), without storing it."""
+    if ctx.views > 1:
+        return evaluate_views(model, loader, ctx.data.num_classes, ctx.device, ctx.spec.precision).video_top1
+    return evaluate(model, loader, ctx.data.num_classes, ctx.device, ctx.spec.precision).top1
 
 
 def training_macs(ctx) -> int:

@@ -14,9 +14,11 @@ import torch
 
 from vidbench import phase
 from vidbench import metrics as tables
+from vidbench.axes import CALIBRATION_DEFAULT, QUANTIZED
 from vidbench.backends import Prepared, Shapes, backend_for
 from vidbench.data import create_dataset, dataset_info
 from vidbench.devices import device_ops
+from vidbench.measure.calibration import calibration_set
 from vidbench.measure.energy import MIN_WINDOW_S, energy_columns
 from vidbench.measure.protocols import TransferPlan, transfer_plan
 from vidbench.measure.stats import Stats
@@ -107,8 +109,16 @@ class RunContext:
         return model
 
     def prepared(self, model: torch.nn.Module | None = None) -> Prepared:
-        """`model` (a freshly built one by default) prepared by the run's backend, in eval mode."""
-        return self.backend.prepare(self.built_model() if model is None else model, self.spec, self.shapes()).eval()
+        """`model` (a freshly built one by default) prepared by the run's backend, in eval mode; an int8
+        run's calibrated on clips of its training split (how, and what stayed in float, into the detail)."""
+        model = self.built_model() if model is None else model
+        if self.spec.precision != QUANTIZED:
+            return self.backend.prepare(model, self.spec, self.shapes()).eval()
+        settings = {**CALIBRATION_DEFAULT, **self.spec.benchmark.get("calibration", {})}
+        calibration = calibration_set(self.data.train, settings, self.spec.seed)
+        prepared = self.backend.prepare(model, self.spec, self.shapes(), calibration=calibration)
+        self.detail["int8"] = prepared.detail
+        return prepared.eval()
 
     def trainable_model(self) -> tuple[torch.nn.Module, TransferPlan, Callable[[torch.nn.Module], None]]:
         """A fresh model set up for the run's transfer protocol: the model on the trainer, the plan (what

@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, ValidationError, create_model
 from pydantic import AfterValidator, field_validator, model_validator
 
-from vidbench.axes import AXES, NEUTRAL_BENCHMARK, TRAIN_KEYS, Axis
+from vidbench.axes import AXES, CALIBRATION_DEFAULT, NEUTRAL_BENCHMARK, TRAIN_KEYS, Axis
 from vidbench.errors import SuiteError
 from vidbench import metrics as _metrics
 from vidbench.metrics import DEFAULT_MEASURES, MEASURE_NAMES
@@ -102,6 +102,16 @@ TrainConfig = create_model(
 )
 
 
+class Calibration(Strict):
+    """Post-training int8 quantization (`precisions: [int8]`): how many clips of the run's training split
+    calibrate the activation ranges, by which method, and (OpenVINO's accuracy control) the top-1 drop, in
+    points on a held-out part of the training split, within which layers stay in int8."""
+
+    samples: PositiveInt = CALIBRATION_DEFAULT["samples"]
+    method: Literal["minmax", "entropy", "percentile"] = CALIBRATION_DEFAULT["method"]
+    max_drop: Annotated[float, Field(gt=0, le=100)] | None = CALIBRATION_DEFAULT["max_drop"]
+
+
 class BenchmarkConfig(Strict):
     """How timings are taken: warm up for at least `warmup` calls and `warmup_s` seconds (and until the last
     calls agree), then at least `repeats` timed calls filling at least `min_time_s` seconds."""
@@ -117,6 +127,10 @@ class BenchmarkConfig(Strict):
     parity_floor: Annotated[float, Field(ge=0, le=100)] = NEUTRAL_BENCHMARK["parity_floor"]
     # At most this many of one video's views per call (None: all in one batch, halved on out-of-memory).
     views_batch: PositiveInt | None = NEUTRAL_BENCHMARK["views_batch"]
+    calibration: Calibration = Calibration()
+    # An int8 run whose top-1 agrees with fp32 eager's on fewer clips than this is `mismatch` (None: no floor,
+    # since quantization is expected to move some answers; its accuracy cost is `top1_delta`).
+    int8_floor: Annotated[float, Field(ge=0, le=100)] | None = NEUTRAL_BENCHMARK["int8_floor"]
 
 
 class Limits(Strict):

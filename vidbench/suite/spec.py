@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
 from typing import Any, Literal
 
-from vidbench.axes import (ALWAYS, AXES, AXES_BY_NAME, NEUTRAL_BENCHMARK, NEUTRAL_TRAIN, RUNTIMES, Precision,
+from vidbench.axes import (ALWAYS, AXES, AXES_BY_NAME, INT8_KEYS, NEUTRAL_BENCHMARK, QUANTIZED, NEUTRAL_TRAIN, RUNTIMES, Precision,
                            resolution_label, train_identity)
 from vidbench import metrics as _metrics
 
@@ -83,7 +83,11 @@ class RunSpec:
             del ident["benchmark"]
         else:
             ident["benchmark"] = {k: v for k, v in self.benchmark.items()
-                                  if k not in NEUTRAL_BENCHMARK or NEUTRAL_BENCHMARK[k] != v}
+                                  if k not in INT8_KEYS and (k not in NEUTRAL_BENCHMARK or NEUTRAL_BENCHMARK[k] != v)}
+        quantization = {k: self.benchmark[k] for k in INT8_KEYS
+                        if k in self.benchmark and self.benchmark[k] != NEUTRAL_BENCHMARK[k]}
+        if self.precision == QUANTIZED and quantization:  # calibration changes an int8 run's every figure
+            ident["int8"] = quantization
         for axis in AXES:
             if not axis.in_identity(ident[axis.name]):
                 del ident[axis.name]
