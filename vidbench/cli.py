@@ -292,7 +292,7 @@ def _print_finished(prepared) -> None:
     answer is on screen without opening the report."""
     from vidbench.metrics import columns_of
     from vidbench.report.frame import load_run_folder
-    from vidbench.report.tables import UNSTABLE_NOTE, _py, format_value, marked, unstable_marks
+    from vidbench.report.tables import _py, flag_notes, format_value, marked, unstable_marks
 
     ids = {s.run_id for s in prepared.specs}
     frame = load_run_folder(prepared.output, details=False).frame
@@ -321,7 +321,8 @@ def _print_finished(prepared) -> None:
                  *(marked(format_value(_py(r[c])), marks[c][i]) for c in figures))
     out.print(table)
     if any(any(m) for m in marks.values()):
-        out.print(UNSTABLE_NOTE, highlight=False)
+        for note in flag_notes(shown):
+            out.print(note, highlight=False)
     if len(frame) > MAX_SUMMARY_ROWS:
         out.print(f"… and {len(frame) - MAX_SUMMARY_ROWS} more in the report", highlight=False)
 

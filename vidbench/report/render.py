@@ -16,7 +16,7 @@ from vidbench.report.analysed import Report, analyse
 from vidbench.report.frame import load_run_folder
 from vidbench.report.hover import with_titles
 from vidbench.report.sections import shown
-from vidbench.report.tables import UNSTABLE_NOTE, is_set
+from vidbench.report.tables import flag_notes
 from vidbench.report.templating import templates
 
 FORMATS = ("html", "md")
@@ -79,11 +79,9 @@ class HtmlOut:
 
 
 def _note(report: Report) -> str:
-    """What an "(unstable)" mark means, where a run's timing is unstable ('' elsewhere: the units are in the
-    Suite section, at the end)."""
-    frame = report.run.frame
-    unstable = "unstable" in frame.columns and any(is_set(flag) for flag in frame["unstable"].tolist())
-    return f"{UNSTABLE_NOTE}." if unstable else ""
+    """What an "(unstable)", "(emulated)" or "(few samples)" mark means, where a run carries one ('' elsewhere:
+    the units are in the Suite section, at the end)."""
+    return " ".join(f"{note}." for note in flag_notes(report.run.frame))
 
 
 def summary(description: str) -> str:

@@ -42,6 +42,16 @@ def counted(n: int, word: str) -> str:
 UNSTABLE_MARK = " (unstable)"  # after a timed figure whose calls spread more than 10% of their median (IQR/median)
 UNSTABLE_NOTE = (f"{UNSTABLE_MARK.strip()}: the timed calls spread more than {UNSTABLE_IQR_OVER_MEDIAN:.0%} of their "
                  "median (IQR/median): measure again on a quiet machine before trusting that figure")
+EMULATED_MARK = " (emulated)"
+EMULATED_NOTE = (f"{EMULATED_MARK.strip()}: bf16/fp16 on a CPU without native support for it (no AVX-512 BF16/FP16 "
+                 "or AMX): PyTorch emulates the type, often many times slower than fp32; not what the precision "
+                 "costs on a CPU that has it")
+BOUNDED_MARK = " (few samples)"
+BOUNDED_NOTE = (f"{BOUNDED_MARK.strip()}: one call was so slow that the timing loop took fewer calls than the "
+                "benchmark block asks, to finish inside the run's timeout (the run's detail says how many)")
+# The flags a run stores about its timings, each with the mark its timed figures carry and what the mark means
+TIMING_FLAGS = (("unstable", UNSTABLE_MARK, UNSTABLE_NOTE), ("emulated", EMULATED_MARK, EMULATED_NOTE),
+                ("bounded", BOUNDED_MARK, BOUNDED_NOTE))
 
 
 @functools.cache
@@ -57,10 +67,21 @@ def is_set(flag: Any) -> bool:
 
 
 def unstable_marks(frame: pd.DataFrame, column: str) -> list[str]:
-    """Per row, the mark a timed figure of an unstable run carries ('' elsewhere): noise a reader must see."""
-    if column not in _timed_columns() or "unstable" not in frame.columns:
-        return [""] * len(frame)
-    return [UNSTABLE_MARK if is_set(flag) else "" for flag in frame["unstable"].tolist()]
+    """Per row, the marks a timed figure carries ('' elsewhere): an unstable timing, an emulated precision, a
+    loop cut short — what a reader must see beside the number."""
+    marks = [""] * len(frame)
+    if column not in _timed_columns():
+        return marks
+    for flag, mark, _ in TIMING_FLAGS:
+        if flag in frame.columns:
+            marks = [m + mark if is_set(value) else m for m, value in zip(marks, frame[flag].tolist())]
+    return marks
+
+
+def flag_notes(frame: pd.DataFrame) -> list[str]:
+    """What each mark means, for the flags some run of `frame` has set."""
+    return [note for flag, _, note in TIMING_FLAGS
+            if flag in frame.columns and any(is_set(value) for value in frame[flag].tolist())]
 
 
 def markdown_table(frame: pd.DataFrame, columns: Sequence[str], headers: Sequence[str] | None = None) -> str:

@@ -125,7 +125,7 @@ class WorkerProcess:
             self.logs_to = self.log_path
         start = time.perf_counter()
         process = self.process
-        self.conn.send({"spec": spec.to_dict(), "plugins": plugins, "run_folder": run_folder})
+        self.conn.send({"spec": spec.to_dict(), "plugins": plugins, "run_folder": run_folder, "timeout_s": timeout_s})
         while True:
             result = self._receive(POLL_S, on_phase)
             if result is not None:

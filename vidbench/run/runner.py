@@ -15,6 +15,7 @@ from vidbench.backends.eager import to_channels_last
 from vidbench.measure.energy import energy_meter
 from vidbench.measure.oom import is_out_of_memory
 from vidbench.measure.rss import rss_peak_mib
+from vidbench import deadline
 from vidbench.run.artifacts import weights_path
 from vidbench.run.env import environment
 from vidbench.scenarios import SCENARIOS, RunContext, in_order
@@ -26,10 +27,12 @@ from vidbench.suite.spec import RunSpec
 TRACEBACK_LINES = 20
 
 
-def execute(spec: RunSpec, run_folder: str | Path | None = None) -> RunResult:
+def execute(spec: RunSpec, run_folder: str | Path | None = None, timeout_s: float | None = None) -> RunResult:
     """Measure everything the spec asks for; an exception becomes a `failed` or `oom` result. `run_folder`
-    is where `train.save_weights` writes (`<run_folder>/weights/<run_id>.pt`)."""
+    is where `train.save_weights` writes (`<run_folder>/weights/<run_id>.pt`); `timeout_s`, the executor's
+    limit, bounds the timing loops (a slow call takes fewer samples, flagged, rather than no figure)."""
     start = time.perf_counter()
+    deadline.start(timeout_s)
     bench = spec.benchmark
     if bench.get("threads"):
         torch.set_num_threads(int(bench["threads"]))

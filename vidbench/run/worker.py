@@ -99,4 +99,4 @@ def worker_main(conn: Connection, log_path: str | None, held: bool = False) -> N
         spec = RunSpec.from_dict(message["spec"])
         print(f"--- run {spec.run_id}: {spec.model} {spec.dataset} {spec.resolution_label}px "
               f"T={spec.clip_length} bs={spec.batch_size} {spec.device} {spec.precision}", flush=True)
-        conn.send(asdict(execute(spec, message.get("run_folder"))))
+        conn.send(asdict(execute(spec, message.get("run_folder"), message.get("timeout_s"))))

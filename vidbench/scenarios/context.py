@@ -27,6 +27,7 @@ from vidbench.measure.training import make_optimizer
 from vidbench.measure.uncertainty import quantile_interval
 from vidbench.models import create_model, model_info
 from vidbench.models.weights import load_report
+from vidbench import deadline
 
 MAX_STORED_SAMPLES = 1000  # statistics use every sample; the store keeps at most this many, evenly spaced
 
@@ -39,6 +40,15 @@ def stored_samples(samples: list[float], limit: int = MAX_STORED_SAMPLES) -> lis
         return list(samples)
     step = len(samples) / limit
     return [samples[int(i * step)] for i in range(limit)]
+
+
+LOOP_SHARE = 0.25  # one timing loop may take at most this share of the time left before the run's timeout
+
+
+def loop_budget_s() -> float | None:
+    """The seconds a timing loop starting now may take (None: the run has no timeout)."""
+    remaining = deadline.remaining_s()
+    return None if remaining is None else LOOP_SHARE * remaining
 
 
 @dataclass
@@ -157,7 +167,7 @@ class RunContext:
         with self.meter.window() if metered else contextlib.nullcontext() as window:
             timing = measure_calls(fn, self.device, bench["warmup"], bench["repeats"], bench.get("warmup_s", 0.0),
                                    max(min_time, MIN_WINDOW_S) if metered else min_time,
-                                   sync=lambda: self.backend.sync(self.spec))
+                                   sync=lambda: self.backend.sync(self.spec), budget_s=loop_budget_s())
         stats = Stats.from_samples(timing.samples)
         self.detail[name] = {**stats.as_dict(), "warmup_calls": timing.warmup_calls, "warmup_s": timing.warmup_s,
                              "samples": stored_samples(timing.samples),
@@ -166,6 +176,9 @@ class RunContext:
         if timing.device_samples is not None:
             self.detail[name]["cuda_event"] = Stats.from_samples(timing.device_samples).as_dict()
         self.put("unstable", bool(self.metrics.get("unstable")) or stats.unstable)
+        if timing.bounded is not None:
+            self.detail[name]["bounded"] = timing.bounded
+            self.put("bounded", True)
         if metered:
             calls = timing.warmup_calls + len(timing.samples)  # the window holds the warm-up calls too
             self.detail[name]["energy"] = {**window.as_dict(), "calls": calls}
