@@ -140,8 +140,17 @@ class DeviceOps:
         return None
 
     def describe(self) -> dict[str, Any]:
-        """What identifies the device in a run's environment."""
-        return {"device_name": cpu_model()}
+        """What identifies the device in a run's environment (a CPU's: its model and the reduced-precision
+        features its kernels can use: bf16, fp16, int8's VNNI and AMX)."""
+        return {"device_name": cpu_model(), "cpu_precision_features": list(cpu_precision_features() or ()),
+                "cpu_capability": torch.backends.cpu.get_cpu_capability()}  # the ISA ATen's CPU kernels dispatch to
+
+    def precision_support(self, precision: str) -> str | None:
+        """Whether PyTorch's kernels run `precision` natively here ('native', 'emulated', 'unknown'); None
+        where there is nothing to say (fp32, int8, a GPU)."""
+        if precision not in NATIVE:
+            return None
+        return cpu_precision_support(cpu_precision_features())[precision]
 
 
 class CudaOps(DeviceOps):
@@ -199,6 +208,9 @@ class CudaOps(DeviceOps):
         return blended_peak_tflops(torch.cuda.get_device_name(self.device), precision, conv_share,
                                    torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
 
+    def precision_support(self, precision: str) -> str | None:
+        return None
+
     def describe(self) -> dict[str, Any]:
         idx = self.device.index or 0
         return {"device_name": torch.cuda.get_device_name(idx),
@@ -225,6 +237,9 @@ class MpsOps(DeviceOps):
 
     def release_cached(self) -> None:
         torch.mps.empty_cache()
+
+    def precision_support(self, precision: str) -> str | None:
+        return None
 
     def describe(self) -> dict[str, Any]:
         return {"device_name": "Apple MPS"}

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-import vidbench.scenarios.precision_support as precision_support
+import vidbench.devices as devices
 from tests.conftest import make_spec
 from vidbench.backends.eager import EagerBackend
 from vidbench.measure.timing import MIN_BOUNDED_CALLS, measure_calls
@@ -59,7 +59,7 @@ def test_no_warm_up_asked_is_bounded_from_the_first_timed_call():
 
 
 def test_an_emulated_bf16_run_with_a_slow_kernel_finishes_inside_its_timeout_marked(monkeypatch):
-    monkeypatch.setattr(precision_support, "cpu_precision_features", lambda: ())  # AVX2 only: none of the flags
+    monkeypatch.setattr(devices, "cpu_precision_features", lambda: ())  # AVX2 only: none of the flags
     forward = EagerBackend.forward
 
     def slow(self, model, clips, spec):  # an emulated kernel: 0.3 s a call
@@ -83,7 +83,7 @@ def test_an_emulated_bf16_run_with_a_slow_kernel_finishes_inside_its_timeout_mar
 
 
 def test_a_native_precision_is_not_marked(monkeypatch):
-    monkeypatch.setattr(precision_support, "cpu_precision_features", lambda: ("avx512_bf16", "amx_bf16"))
+    monkeypatch.setattr(devices, "cpu_precision_features", lambda: ("avx512_bf16", "amx_bf16"))
     result = execute(make_spec("c3d_tiny", precision="bf16", metrics=("latency",), batch_size=1))
     assert result.status == "ok" and "emulated" not in result.metrics and "bounded" not in result.metrics
     assert result.detail["precision_support"]["support"] == "native"
@@ -100,3 +100,12 @@ def test_the_marks_follow_every_timed_figure_and_their_notes_are_given():
     notes = flag_notes(frame)
     assert len(notes) == 3 and notes[1].startswith("(emulated)") and notes[2].startswith("(few samples)")
     assert flag_notes(frame.assign(emulated=False, bounded=False)) == [notes[0]]
+
+
+def test_every_cpu_runs_environment_records_its_precision_features_and_kernel_isa(monkeypatch):
+    from vidbench.run.env import environment
+
+    monkeypatch.setattr(devices, "cpu_precision_features", lambda: ("avx_vnni", "amx_int8"))
+    env = environment("cpu")
+    assert env["cpu_precision_features"] == ["avx_vnni", "amx_int8"]
+    assert env["cpu_capability"] == torch.backends.cpu.get_cpu_capability()  # e.g. AVX2, AVX512

@@ -58,6 +58,7 @@ class ExportedBackend(Backend):
     install = "install vidbench[deploy]"
     devices: tuple[str, ...] = ("cpu",)
     precisions: tuple[str, ...] = ("fp32",)
+    quantizes_on: tuple[str, ...] = ("cpu",)  # where an int8 run is calibrated and run
     trains = False
 
     @property
@@ -92,7 +93,7 @@ class ExportedBackend(Backend):
         refusal = self.precision_refusal(spec)
         if refusal:
             return refusal
-        if spec.precision == QUANTIZED and device != "cpu":
+        if spec.precision == QUANTIZED and device not in self.quantizes_on:
             return f"int8 is calibrated and run on the CPU here, not on {spec.device}"
         if spec.compile:
             return f"compile (torch.compile) applies to eager PyTorch, not to the {self.name} runtime"

@@ -10,6 +10,7 @@ import pandas as pd
 import yaml
 
 from vidbench.report import analysis
+from vidbench.report import int8 as int8_view
 from vidbench.report import runtimes as runtime_view
 from vidbench.report.aggregate import aggregate
 from vidbench.report.frame import RunFolder
@@ -39,6 +40,7 @@ class Report:
     plots: list[Plot]
     published: PublishedView | None = None  # full-size runs beside their models' published top-1
     runtimes: runtime_view.RuntimeView | None = None  # one setting under several runtimes
+    int8: int8_view.Int8View | None = None  # int8 runs beside fp32 under the same runtime
     description: str = ""
     counts: dict = field(default_factory=dict)
 
@@ -75,7 +77,10 @@ def analyse(run: RunFolder) -> Report:
     runtimes = runtime_view.runtime_view(frame)
     if runtimes is not None:
         plots = plots + runtime_view.runtime_plots(runtimes)
+    int8 = int8_view.int8_view(frame)
+    if int8 is not None:
+        plots = plots + int8_view.int8_plots(int8)
     return Report(run=run, configs=configs, runs=display_frame(frame), exponents=exponents, plots=plots,
-                  published=published, runtimes=runtimes,
+                  published=published, runtimes=runtimes, int8=int8,
                   description=_description(run.suite_yaml) if run.suite_yaml else "",
                   counts=frame["status"].value_counts().to_dict())

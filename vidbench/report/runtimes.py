@@ -116,6 +116,8 @@ def runtime_view(frame: pd.DataFrame) -> RuntimeView | None:
     runs["export"] = runs["export_s"].where(runs["export_s"].notna(), runs.get("compile_s"))
     runs["reason"] = runs["error"].where(runs["status"] != "ok", "").fillna("")
     runs["setting"] = runs.apply(_setting_text, axis=1)
+    if "seed" in runs and runs["seed"].nunique() > 1:  # one comparison (and one chart) per seed
+        runs["setting"] = runs["setting"] + " · seed " + runs["seed"].astype(str)
     runs["_order"] = runs["runtime"].map(order)
     table = runs.sort_values([*keys, "_order"], kind="stable").reset_index(drop=True)
     picks, speedups = [], {}

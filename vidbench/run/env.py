@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from vidbench.devices import cpu_model, cpu_precision_features, cuda_device_names, device_ops, nvidia_driver
+from vidbench.devices import cpu_model, cuda_device_names, device_ops, nvidia_driver
 from vidbench.devices import unavailable as device_unavailable
 
 __all__ = ["cpu_model", "decoder_backends", "device_unavailable", "environment", "git_commit", "nvidia_driver",
@@ -66,8 +66,6 @@ def environment(device: str | None = None) -> dict:
     }
     if device is not None:
         env["device"] = device
-        if device.startswith("cpu"):  # what reduced-precision kernels can use here (bf16, fp16, int8's VNNI/AMX)
-            env["cpu_precision_features"] = list(cpu_precision_features() or ())
         if device_unavailable(device) is None:
             env.update(device_ops(device).describe())
     gpus = cuda_device_names()

@@ -6,7 +6,8 @@ loops bounded by the timeout (`measure/timing.py`)."""
 
 from __future__ import annotations
 
-from vidbench.devices import NATIVE, cpu_precision_features, cpu_precision_support
+from vidbench import devices
+from vidbench.devices import NATIVE
 from vidbench.scenarios.base import Scenario, register_scenario
 
 PYTORCH_KERNELS = ("eager", "inductor", "export")  # the runtimes whose kernels are PyTorch's own
@@ -18,13 +19,12 @@ class PrecisionSupport(Scenario):
     order = 5  # before anything is timed
 
     def applies(self, ctx) -> bool:
-        return ctx.device.type == "cpu" and ctx.spec.precision in NATIVE and ctx.spec.runtime in PYTORCH_KERNELS
+        return ctx.spec.runtime in PYTORCH_KERNELS and ctx.ops.precision_support(ctx.spec.precision) is not None
 
     def run(self, ctx) -> None:
-        features = cpu_precision_features()
-        support = cpu_precision_support(features)[ctx.spec.precision]
+        support = ctx.ops.precision_support(ctx.spec.precision)
         ctx.detail["precision_support"] = {"precision": ctx.spec.precision, "support": support,
-                                           "cpu_features": list(features or ()),
+                                           "cpu_features": list(devices.cpu_precision_features() or ()),
                                            "native_needs": list(NATIVE[ctx.spec.precision])}
         if support == "emulated":
             ctx.put("emulated", True)
