@@ -41,7 +41,7 @@ def test_runspec_writes_out_one_typed_field_per_axis_in_the_tables_order():
     from pydantic import TypeAdapter
 
     names = [f.name for f in dataclasses.fields(RunSpec)]
-    entry = ["model", "model_args", "dataset", "dataset_args", "metrics", "train", "benchmark"]
+    entry = ["model", "model_args", "dataset", "dataset_args", "metrics", "train", "benchmark", "serving"]
     assert names == [*entry, *(a.name for a in AXES), "family", "arch", "suite_dir"]
     hints = typing.get_type_hints(RunSpec)
     by_name = {f.name: f for f in dataclasses.fields(RunSpec)}

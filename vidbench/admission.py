@@ -21,6 +21,7 @@ from vidbench.suite.published import VIEW_KEYS
 from vidbench.suite.paths import resolve_args
 from vidbench.suite.protocols import check_protocol
 from vidbench.suite.quantization import int8_reason
+from vidbench.suite.serving_check import serving_reason
 from vidbench.suite.schema import Suite
 from vidbench.suite.spec import RunSpec
 
@@ -67,7 +68,7 @@ class Admission:
         refusal = backend_for(spec).unsupported(spec)
         if refusal:
             return f"model {spec.model!r}{args} on {spec.device}: {refusal}{_FIX}"
-        problem = check_protocol(spec) or int8_reason(spec)
+        problem = check_protocol(spec) or int8_reason(spec) or serving_reason(spec)
         if problem:
             return f"model {spec.model!r}{args}: {problem}"
         problem = self.weights(spec.model, spec.model_args, spec.suite_dir)

@@ -184,6 +184,9 @@ TRAIN_BY_NAME = {k.name: k for k in TRAIN_KEYS}
 # Benchmark settings added after stores existed, at the value that measures as before: left out of the
 # identity there (the benchmark block is part of every timed run's identity).
 # `views_batch: None` (automatic: all of a video's views in one batch, halved on out-of-memory) measures as before.
+# The `serving` metric's block (suite key `serving`), as a run holds it: part of a serving run's identity only
+SERVING_DEFAULT = {"scenarios": ["single_stream", "multi_stream", "server", "offline"], "slo_ms": 100.0,
+                   "percentile": 99.0, "max_batch": 8, "max_wait_ms": 5.0, "min_duration_s": 10.0, "pipeline": "model"}
 # int8 quantization settings (benchmark.calibration, benchmark.int8_floor): part of an int8 run's identity only
 CALIBRATION_DEFAULT = {"samples": 300, "method": "minmax", "max_drop": None}
 INT8_KEYS = ("calibration", "int8_floor")

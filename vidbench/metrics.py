@@ -40,10 +40,13 @@ MEASURES: tuple[Measure, ...] = (
     Measure("energy", "joules per clip over the timed inference loop and training steps, from the device's "
                       "own counters (NVML on CUDA, RAPL on CPU; device-wide)", timed=True),
     Measure("knn", "k-NN top-1 of the frozen encoder's features (validation against training; no training)"),
+    Measure("serving", "MLPerf LoadGen's SingleStream, MultiStream, Server and Offline tests of the prepared model "
+                       "(the `serving` block: latency bound, dynamic batching, model or end to end from video)",
+            timed=True),  # the benchmark block's threads change what it serves
 )
 MEASURE_NAMES = tuple(m.name for m in MEASURES)
 # Asked for only by name: a suite that lists no metrics keeps the run ids it had before these existed.
-OPT_IN = ("data_throughput", "energy", "knn")
+OPT_IN = ("data_throughput", "energy", "knn", "serving")
 DEFAULT_MEASURES = tuple(m for m in MEASURE_NAMES if m not in OPT_IN)
 TIMED_MEASURES = frozenset(m.name for m in MEASURES if m.timed)
 
@@ -176,6 +179,19 @@ COLUMNS: tuple[Column, ...] = (
            not_compared="an epoch number, not a figure to improve"),
     Column("train_s", "accuracy", "training time (s, wall)", "lower", noise="single"),
     Column("train_pflops", "accuracy", "training PFLOPs (train GMACs × 2 × clips seen)", "lower"),
+    # Serving under load (metric `serving`, opt-in), read from LoadGen's own results.
+    Column("ss_latency_ms_p90", "serving", "SingleStream latency p90 (ms, LoadGen)", "lower", noise="single",
+           short="SS p90 (ms)"),
+    Column("ms_latency_ms_p99", "serving", "MultiStream latency p99 (ms per query, LoadGen)", "lower",
+           noise="single", short="MS p99 (ms)"),
+    Column("server_max_qps", "serving", "Server: highest Poisson rate within the latency bound (queries/s)",
+           "higher", noise="single", short="max QPS at SLO"),
+    Column("server_latency_ms_p99", "serving", "Server latency at the bound's percentile, at max QPS (ms)", "lower",
+           noise="single", short="Server p99 (ms)"),
+    Column("offline_samples_s", "serving", "Offline samples/s (LoadGen)", "higher", noise="single",
+           short="Offline (samples/s)"),
+    Column("serving_valid", "serving", "LoadGen's verdict: every reported test VALID", None, kind="bool",
+           aggregate="any", not_compared="a verdict, not a figure (each scenario's is in the detail)"),
     # A zero-training signal of a frozen encoder: k-NN over its cached features (metric `knn`, opt-in).
     Column("knn_top1", "knn", "k-NN top-1 (%, frozen features)", "higher", noise="seed", limits=PERCENT,
            short="k-NN top-1 (%)"),

@@ -281,7 +281,8 @@ REPORTS = Path(__file__).resolve().parents[2] / "reports"
 # ran at their published protocol.
 ANSWERS = {"ablation-cpu": "Recommendations", "ablation-seeds-cpu": "Recommendations",
            "transfer-cpu": "Recommendations", "deploy-cpu": "Runtimes",
-           "choose-cpu": "Published accuracy × measured cost", "frozen-cpu": "Frozen encoders: probes and k-NN"}
+           "choose-cpu": "Published accuracy × measured cost", "frozen-cpu": "Frozen encoders: probes and k-NN",
+           "int8-cpu": "int8: speed against accuracy"}
 
 
 def test_every_committed_report_is_listed_with_its_answer():

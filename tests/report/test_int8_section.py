@@ -60,7 +60,7 @@ def test_speed_up_and_drop_per_model_and_runtime(tmp_path):
     c3d = pairs.loc[("c3d_tiny", "openvino")]
     assert c3d["speedup"] == pytest.approx(4.0, rel=0.02) and c3d["seeds"] == 2  # 8 ms → 2 ms
     assert c3d["top1_delta"] == pytest.approx(-0.5) and c3d["delta_text"] == "-0.5 [-0.5, -0.5]"
-    assert c3d["int8_layers"] == "3/4 (brgconv_avx512_amx_i8)" and c3d["shrink"] == pytest.approx(3.5)
+    assert c3d["int8_layers"] == "3/4 (AMX)" and c3d["shrink"] == pytest.approx(3.5)
     ort = pairs.loc[("c3d_tiny", "onnxruntime")]
     assert ort["speedup"] == pytest.approx(2.0, rel=0.02) and ort["int8_layers"] == "4/5 quantized"
     assert ort["top1_delta"] == pytest.approx(-1.0)  # mean of -0 and -2 over the two seeds

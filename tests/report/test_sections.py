@@ -14,7 +14,7 @@ from vidbench.report.sections.blocks import Table
 from vidbench.report.tables import Column
 from vidbench.store import STORE_NAME, ResultStore, RunResult
 
-BUILT_IN = ["published", "recommendations", "frozen", "runtimes", "int8", "runs-section", "uncertainty", "pareto", "curves", "scaling",
+BUILT_IN = ["published", "recommendations", "frozen", "runtimes", "int8", "serving", "runs-section", "uncertainty", "pareto", "curves", "scaling",
             "families", "devices", "problems", "environment", "suite"]
 TITLE = "Models by parameter count"
 NOTE = "A test-only section: the parameters of each model, largest first."

@@ -43,8 +43,8 @@ def clip_pixels(monkeypatch):
 
 
 def test_the_scenarios_run_in_the_runners_order_and_serve_every_metric():
-    assert [s.name for s in in_order()] == ["cost", "auto_batch", "inference", "training_step", "data_pipeline",
-                                            "accuracy", "knn", "data_record", "rss_peak"]
+    assert [s.name for s in in_order()] == ["precision_support", "cost", "auto_batch", "inference", "training_step",
+                                            "data_pipeline", "serving", "accuracy", "knn", "data_record", "rss_peak"]
     assert served() == set(metrics.MEASURE_NAMES)
 
 

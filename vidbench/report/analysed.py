@@ -11,6 +11,7 @@ import yaml
 
 from vidbench.report import analysis
 from vidbench.report import int8 as int8_view
+from vidbench.report import serving as serving_view
 from vidbench.report import runtimes as runtime_view
 from vidbench.report.aggregate import aggregate
 from vidbench.report.frame import RunFolder
@@ -41,6 +42,7 @@ class Report:
     published: PublishedView | None = None  # full-size runs beside their models' published top-1
     runtimes: runtime_view.RuntimeView | None = None  # one setting under several runtimes
     int8: int8_view.Int8View | None = None  # int8 runs beside fp32 under the same runtime
+    serving: serving_view.ServingView | None = None  # runs measured under LoadGen's load
     description: str = ""
     counts: dict = field(default_factory=dict)
 
@@ -80,7 +82,10 @@ def analyse(run: RunFolder) -> Report:
     int8 = int8_view.int8_view(frame)
     if int8 is not None:
         plots = plots + int8_view.int8_plots(int8)
+    serving = serving_view.serving_view(frame)
+    if serving is not None:
+        plots = plots + serving_view.serving_plots(serving)
     return Report(run=run, configs=configs, runs=display_frame(frame), exponents=exponents, plots=plots,
-                  published=published, runtimes=runtimes, int8=int8,
+                  published=published, runtimes=runtimes, int8=int8, serving=serving,
                   description=_description(run.suite_yaml) if run.suite_yaml else "",
                   counts=frame["status"].value_counts().to_dict())

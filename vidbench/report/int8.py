@@ -29,7 +29,7 @@ NOTE = ("int8 is post-training static quantization by the runtime (ONNX Runtime'
         "95% interval where there are several). Int8 layers: OpenVINO's compute layers that ran an int8 kernel "
         "(the kernel's name says which instructions: VNNI, AMX); ONNX Runtime's convolutions and matrix products "
         "quantized. A pair is picked only where its drop is within "
-        f"{DROP_BOUND:g} point(s) of top-1; a model trained only briefly (low fp32 top-1) says less about its "
+        f"{DROP_BOUND:g} point of top-1; a model trained only briefly (low fp32 top-1) says less about its "
         "architecture's int8 cost.")
 
 
@@ -62,10 +62,19 @@ def _int8_layers(row: pd.Series) -> str:
     kernels = detail.get("kernels")
     if kernels:
         int8 = {k: n for k, n in kernels.items() if k.lower().endswith("i8")}
-        names = ", ".join(sorted(int8))
-        return f"{sum(int8.values())}/{sum(kernels.values())} ({names})" if int8 else f"0/{sum(kernels.values())}"
+        isas = sorted({_isa(k) for k in int8} - {""})
+        return f"{sum(int8.values())}/{sum(kernels.values())}" + (f" ({', '.join(isas)})" if isas else "")
     ops = detail.get("float_ops")
     return f"{ops['quantized']}/{ops['quantized'] + ops['float']} quantized" if ops else ""
+
+
+ISAS = (("amx", "AMX"), ("vnni", "VNNI"), ("avx512", "AVX-512"), ("avx2", "AVX2"), ("sse", "SSE"))
+
+
+def _isa(kernel: str) -> str:
+    """The instruction set an OpenVINO kernel name says it uses ('brgconv_avx512_amx_i8': AMX)."""
+    name = kernel.lower()
+    return next((label for key, label in ISAS if key in name), "")
 
 
 def _pair_row(int8: pd.Series, fp32: pd.Series | None) -> dict:
@@ -160,7 +169,7 @@ PAIR_COLUMNS = [Column("variant", "model"), Column("runtime", "runtime"),
                 Column("calibration_s", "calibration (s)", formatted(".1f")),
                 Column("int8_layers", "int8 layers"), Column("calibration", "calibration clips")]
 PICK_COLUMNS = [Column("variant", "model"), Column("setting", "setting"),
-                Column("pick", f"fastest within {DROP_BOUND:g} point(s) of fp32 top-1"),
+                Column("pick", f"fastest within {DROP_BOUND:g} point of fp32 top-1"),
                 Column("throughput_clips_s", "throughput (clips/s)"), Column("drop", "its top-1 drop"),
                 Column("refused", "int8 left out")]
 

@@ -51,6 +51,8 @@ def execute(spec: RunSpec, run_folder: str | Path | None = None, timeout_s: floa
             error = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}".rstrip(": ")
             tail = traceback.format_exc().strip().splitlines()[-TRACEBACK_LINES:]
             metrics, detail = {}, {"error_class": type(e).__name__, "traceback": tail}
+    finally:
+        deadline.start(None)  # the bound is this run's: the next one in this process sets its own
     return RunResult(spec.run_id, status, error, metrics, detail, env, round(time.perf_counter() - start, 3))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 # Each module registers its scenario as it is imported.
 from vidbench.scenarios import (accuracy, auto_batch, cost, data_pipeline, data_record, inference,  # noqa: F401
-                                knn, precision_support, rss_peak, training_step)
+                                knn, precision_support, rss_peak, serving, training_step)
 from vidbench.scenarios.base import SCENARIOS, Scenario, in_order, register_scenario, served
 from vidbench.scenarios.context import RunContext
 

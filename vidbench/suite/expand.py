@@ -137,13 +137,15 @@ def _check_protocol_dataset(model: ModelRun, dataset: str) -> None:
 
 
 def _spec(model: ModelRun, dataset: tuple[str, dict[str, Any]], axes: dict[str, Any], train: dict[str, Any],
-          benchmark: dict[str, Any], **common: Any) -> RunSpec:
+          benchmark: dict[str, Any], serving: dict[str, Any] | None = None, **common: Any) -> RunSpec:
     info = model_info(model.name)
     axes = {**axes, **model.clip}  # the entry's clip replaces the suite's clip axes (duplicates merge later)
     name, dargs = dataset
     views = {k: v for k, v in model.views.items() if k not in OPTIONAL_KEYS or dataset_info(name).accepts(k)}
     return RunSpec(model=model.name, model_args=model.args, dataset=name, dataset_args={**dargs, **views},
-                   **with_runtime_alias(axes), train=train, benchmark=dict(benchmark), family=info.family,
+                   **with_runtime_alias(axes), train=train, benchmark=dict(benchmark),
+                   serving=dict(serving) if serving and "serving" in common.get("metrics", ()) else {},
+                   family=info.family,
                    arch=info.arch, **common)
 
 
@@ -158,10 +160,11 @@ def combinations(suite: Suite, base_dir: str | Path | None = None,
     train_grid = {k: getattr(suite.train, k) for k in TRAIN_BY_NAME}
     axis_grid = {a.name: [a.to_spec(v) for v in suite.axis_values(a)] for a in AXES}
     benchmark = suite.benchmark.model_dump()
-    for model, dataset, axes, train in itertools.product(
-        models, datasets, list(grid_product(axis_grid)), list(grid_product(train_grid)),
+    for model, dataset, axes, train, serving in itertools.product(
+        models, datasets, list(grid_product(axis_grid)), list(grid_product(train_grid)), suite.serving.per_run(),
     ):
-        spec = _spec(model, dataset, axes, train, benchmark, metrics=tuple(suite.metrics), suite_dir=suite_dir)
+        spec = _spec(model, dataset, axes, train, benchmark, serving, metrics=tuple(suite.metrics),
+                     suite_dir=suite_dir)
         if not excluded(spec, suite.exclude):
             _check_protocol_dataset(model, dataset[0])
             yield spec

@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, ValidationError, create_model
 from pydantic import AfterValidator, field_validator, model_validator
 
-from vidbench.axes import AXES, CALIBRATION_DEFAULT, NEUTRAL_BENCHMARK, TRAIN_KEYS, Axis
+from vidbench.axes import AXES, CALIBRATION_DEFAULT, NEUTRAL_BENCHMARK, SERVING_DEFAULT, TRAIN_KEYS, Axis
 from vidbench.errors import SuiteError
 from vidbench import metrics as _metrics
 from vidbench.metrics import DEFAULT_MEASURES, MEASURE_NAMES
@@ -133,6 +133,31 @@ class BenchmarkConfig(Strict):
     int8_floor: Annotated[float, Field(ge=0, le=100)] | None = NEUTRAL_BENCHMARK["int8_floor"]
 
 
+SERVING_SCENARIOS = ("single_stream", "multi_stream", "server", "offline")
+PIPELINES = ("model", "end_to_end")
+
+
+class ServingConfig(Strict):
+    """The `serving` metric's load (MLPerf LoadGen's scenarios): Server's latency bound (`slo_ms` at
+    `percentile`), dynamic batching (`max_batch`, waiting `max_wait_ms` for a partial batch), LoadGen's
+    minimum duration per test, and what a query holds (`model`: a prepared clip; `end_to_end`: a video file
+    decoded and transformed inside the query). A list of pipelines makes one run per pipeline."""
+
+    scenarios: Annotated[list[Literal[SERVING_SCENARIOS]], Field(min_length=1)] = list(SERVING_DEFAULT["scenarios"])
+    slo_ms: Annotated[float, Field(gt=0)] = SERVING_DEFAULT["slo_ms"]
+    # the latency percentiles LoadGen's results report
+    percentile: Literal[50.0, 90.0, 95.0, 97.0, 99.0, 99.9] = SERVING_DEFAULT["percentile"]
+    max_batch: PositiveInt = SERVING_DEFAULT["max_batch"]
+    max_wait_ms: Annotated[float, Field(ge=0)] = SERVING_DEFAULT["max_wait_ms"]
+    min_duration_s: Annotated[float, Field(gt=0)] = SERVING_DEFAULT["min_duration_s"]
+    pipeline: OneOrMany(Literal[PIPELINES]) = [SERVING_DEFAULT["pipeline"]]
+
+    def per_run(self) -> list[dict[str, Any]]:
+        """One serving block per pipeline, as each run holds it."""
+        block = self.model_dump()
+        return [{**block, "pipeline": p} for p in dict.fromkeys(self.pipeline)]
+
+
 class Limits(Strict):
     timeout_s: Annotated[float, Field(gt=0)] = 900
     oom_retries: Annotated[int, Field(ge=0)] = 2
@@ -153,6 +178,7 @@ class _SuiteBase(Strict):
     metrics: AxisList(Metric) = list(DEFAULT_MEASURES)
     train: TrainConfig = TrainConfig()
     benchmark: BenchmarkConfig = BenchmarkConfig()
+    serving: ServingConfig = ServingConfig()
     exclude: list[dict[str, Any]] = []
     limits: Limits = Limits()
 

@@ -50,6 +50,7 @@ class RunSpec:
     metrics: tuple[str, ...]
     train: dict[str, Any]
     benchmark: dict[str, Any]
+    serving: dict[str, Any] = field(default_factory=dict)  # the `serving` metric's block (one pipeline)
     # One field per axis of AXES, in its order:
     resolution: tuple[int, int] = _axis_default("resolution")
     clip_length: int = _axis_default("clip_length")
@@ -84,6 +85,8 @@ class RunSpec:
         else:
             ident["benchmark"] = {k: v for k, v in self.benchmark.items()
                                   if k not in INT8_KEYS and (k not in NEUTRAL_BENCHMARK or NEUTRAL_BENCHMARK[k] != v)}
+        if "serving" not in metrics or not ident["serving"]:  # the serving block changes serving runs alone
+            del ident["serving"]
         quantization = {k: self.benchmark[k] for k in INT8_KEYS
                         if k in self.benchmark and self.benchmark[k] != NEUTRAL_BENCHMARK[k]}
         if self.precision == QUANTIZED and quantization:  # calibration changes an int8 run's every figure

@@ -14,7 +14,7 @@ def build(report):
     if report.int8 is None:
         return None
     return [Table(report.int8.picks, view.PICK_COLUMNS, id="int8-picks",
-                  title=f"The fastest runtime and precision within {view.DROP_BOUND:g} point(s) of fp32 top-1"),
+                  title=f"The fastest runtime and precision within {view.DROP_BOUND:g} point of fp32 top-1"),
             Figures(view.SECTION),
             Table(report.int8.pairs, view.PAIR_COLUMNS, id="int8-pairs", title="int8 against fp32, per runtime")]
 
