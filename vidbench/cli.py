@@ -178,7 +178,8 @@ def _describe(spec) -> str:
     args = "".join(f" {k}={v}" for k, v in spec.model_args.items())
     return (f"{spec.model}{args} · {spec.dataset} · {spec.resolution_label}px · T={spec.clip_length} · "
             f"bs={spec.batch_size} · {spec.device} · {spec.precision}" +
-            ("" if spec.runtime == "eager" else f" · {spec.runtime}"))
+            ("" if spec.runtime == "eager" else f" · {spec.runtime}") +
+            (f" · serving {spec.serving['pipeline']}" if spec.serving.get("pipeline") else ""))
 
 
 def _print_plan(prepared, plan, as_json: bool) -> None:

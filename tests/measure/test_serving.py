@@ -72,8 +72,8 @@ def test_the_search_brackets_and_bisects_to_the_boundary():
 
 
 def test_the_queries_a_verdict_needs_follow_loadgens_early_stopping():
-    assert min_queries(99.0) == math.ceil(1.5 * math.log(0.01) / math.log(0.99)) == 688
-    assert min_queries(90.0) == 66 and min_queries(50.0) == 64  # LoadGen's own floor
+    assert min_queries(99.0) == math.ceil(math.log(0.01) / math.log(0.99)) == 459
+    assert min_queries(90.0) == 64 and min_queries(50.0) == 64  # LoadGen's own floor
 
 
 @needs_loadgen

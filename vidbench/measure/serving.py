@@ -14,6 +14,7 @@ from vidbench.measure.serving_search import ServerTest, max_qps
 
 ORDER = ("single_stream", "multi_stream", "offline", "server")  # Offline's rate starts Server's search
 START_SHARE = 0.5  # Server's search starts at this share of the Offline rate (or of one sample's rate)
+OFFLINE_MARGIN = 3.0  # Offline's query holds this many times the samples the expected rate fills its duration with
 
 
 @dataclass
@@ -72,12 +73,17 @@ FIGURES: dict[str, Callable[[dict, dict], dict[str, float]]] = {
 }
 
 
-def serve(sut, count: int, config: dict[str, Any], folder: Path, expected_s: float, timers: Timers) -> Served:
-    """Every scenario the block asks for, in ORDER, through `sut` over a library of `count` samples."""
+def serve(sut, count: int, config: dict[str, Any], folder: Path, expected_s: float, timers: Timers,
+          batched_qps: float | None = None) -> Served:
+    """Every scenario the block asks for, in ORDER, through `sut` over a library of `count` samples; one sample
+    takes about `expected_s`, and batches of max_batch serve about `batched_qps` samples/s (Offline's query is
+    sized from it: too small a query ends before LoadGen's minimum duration)."""
     served = Served()
+    offline_qps = OFFLINE_MARGIN * (batched_qps or config["max_batch"] / max(expected_s, 1e-6))
     for scenario in (s for s in ORDER if s in config["scenarios"] and s != "server"):
         sut.configure(*batching(scenario, config))
-        test = _one_test(sut, count, test_settings(scenario, config, expected_s), folder / scenario, timers)
+        settings = test_settings(scenario, config, expected_s, target_qps=offline_qps if scenario == "offline" else None)
+        test = _one_test(sut, count, settings, folder / scenario, timers)
         served.detail[scenario] = test
         served.figures.update(FIGURES[scenario](test["results"], config))
     if "server" in config["scenarios"]:

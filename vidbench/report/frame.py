@@ -82,6 +82,8 @@ def load_run_folder(folder: str | Path, details: bool = True) -> RunFolder:
     frame["side"] = frame["resolution"].map(resolution_side).astype("Int64")
     frame["setting"] = [_setting(spec, res, bs) for spec, res, bs in
                         zip(frame["spec"], frame["resolution"], frame["batch_size"])]
+    # a serving run's pipeline (model or end_to_end): two runs that differ only by it are told apart by it
+    frame["pipeline"] = [((spec or {}).get("serving") or {}).get("pipeline") for spec in frame["spec"]]
     return RunFolder(folder, frame, suite_name, suite_yaml, envs)
 
 
@@ -150,7 +152,7 @@ def varying_axes(frame: pd.DataFrame, always: tuple[str, ...] = SHOWN_AXES) -> l
         return c in frame.columns and frame[c].astype(str).nunique() > 1
 
     axes = [a for a in AXIS_NAMES if a in always or varies(a)]
-    return [*(["dataset_args"] if varies("dataset_args") else []), *axes]
+    return [*(["dataset_args"] if varies("dataset_args") else []), *axes, *(["pipeline"] if varies("pipeline") else [])]
 
 
 def export_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -48,7 +48,7 @@ def _row(row: pd.Series, cache: dict) -> dict:
     return {"device": row["device"], "variant": row["variant"], "runtime": row.get("runtime", "eager"),
             "pipeline": serving.get("pipeline", "model"), **{f: row.get(f) for f in FIGURES},
             "bracket": _bracket(server), "valid": _verdicts(serving),
-            "decode_share": f"{100 * shares[0]:.0f}%" if shares else "-",
+            "decode_share": f"{100 * shares[0]:.0f}%" if shares and serving.get("pipeline") == "end_to_end" else "-",
             "slo": f"p{server.get('percentile', 99):g} ≤ {server.get('slo_ms', 0):g} ms" if server else "-",
             "top1": row.get("top1"), "published": published_text(published) if published else "-"}
 
