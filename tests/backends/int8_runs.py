@@ -1,7 +1,9 @@
 """int8 runs for tests/backends/test_int8.py, in a process of their own (training in the test process would
 leave autograd's threads behind the forks other tests make): c3d_tiny trained to 100% on
 synthetic-appearance, then quantized under each runtime; OpenVINO's accuracy control; and one trained model
-calibrated on two seeds of its training split. Prints one JSON line of answers."""
+calibrated on two seeds of its training split; a head whose int8 input loses its signal, without and with
+accuracy control (NNCF in the test process would leave threads behind that break later forks). Prints one
+JSON line of answers."""
 
 from __future__ import annotations
 
@@ -55,11 +57,65 @@ def calibrated_on_two_seeds() -> dict:
     return out
 
 
+class SignalSplit:
+    """Label i % 2 in the sign of channel 0 minus channel 1 (±0.05, with noise), channel 2 all 100."""
+
+    def __init__(self, size: int, seed: int):
+        self.size, self.seed = size, seed
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index):
+        g = torch.Generator().manual_seed(self.seed * 1000 + index)
+        label = index % 2
+        clip = 0.01 * torch.randn(3, 2, 4, 4, generator=g)
+        sign = 1.0 if label == 0 else -1.0
+        clip[0] += 0.05 * sign
+        clip[1] -= 0.05 * sign
+        clip[2] = 100.0
+        return clip, label
+
+
+class OutlierHead(torch.nn.Module):
+    """Logits from two small channel means beside a third channel of 100s."""
+
+    def __init__(self):
+        super().__init__()
+        self.head = torch.nn.Linear(3, 2)
+        with torch.no_grad():
+            self.head.weight.copy_(torch.tensor([[10.0, -10.0, 0.0], [-10.0, 10.0, 0.0]]))
+            self.head.bias.zero_()
+
+    def forward(self, x):
+        return self.head(x.mean(dim=(2, 3, 4)))
+
+
+def outlier_head() -> dict:
+    """OpenVINO int8 of OutlierHead without and with NNCF's accuracy control, and the top-1 of each."""
+    from vidbench.backends.base import Shapes
+
+    model, train, val = OutlierHead().eval(), SignalSplit(64, 0), SignalSplit(32, 1)
+
+    def top1(call) -> float:
+        return 100.0 * sum(int(call(val[i][0][None]).argmax(1)[0] == val[i][1]) for i in range(len(val))) / len(val)
+
+    out = {"fp32": top1(model)}
+    for name, max_drop in (("plain", None), ("controlled", 1.0)):
+        spec = make_spec("c3d_tiny", precision="int8", runtime="openvino", resolution=(4, 4), clip_length=2,
+                         batch_size=1, benchmark={"calibration": {"samples": 16, "max_drop": max_drop}})
+        settings = {"samples": 16, "method": "minmax", "max_drop": max_drop}
+        prepared = backend_for(spec).prepare(model, spec, Shapes(1, 1), calibration=calibration_set(train, settings, 0))
+        out[name] = {"top1": top1(prepared.model), **prepared.detail}
+    return out
+
+
 def main(runtimes: list[str]) -> None:
     torch.set_num_threads(1)
     out = {rt: answer(execute(int8_spec(rt))) for rt in runtimes}
     if "openvino" in runtimes:
         out["openvino_control"] = answer(execute(int8_spec("openvino", max_drop=1.0)))
+        out["outlier_head"] = outlier_head()
     if "onnxruntime" in runtimes:
         out["seeds"] = calibrated_on_two_seeds()
     print(json.dumps(out, default=str))

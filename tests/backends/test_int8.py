@@ -177,68 +177,15 @@ def test_int8_parity_has_its_own_floor_none_by_default():
     assert _parity_status(make_spec(runtime="onnxruntime"), moved)[0] == "mismatch"  # fp32: parity_floor 99
 
 
-class _OutlierHead:
-    """A model whose logits come from two small channel means (±0.05) beside a third channel of 100s: int8 of the
-    head's input (one scale per tensor) rounds the signal to zero, so only a head kept in float keeps the answer."""
-
-    @staticmethod
-    def model():
-        import torch
-
-        class Model(torch.nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.head = torch.nn.Linear(3, 2)
-                with torch.no_grad():
-                    self.head.weight.copy_(torch.tensor([[10.0, -10.0, 0.0], [-10.0, 10.0, 0.0]]))
-                    self.head.bias.zero_()
-
-            def forward(self, x):
-                return self.head(x.mean(dim=(2, 3, 4)))
-
-        return Model().eval()
-
-
-class _SignalSplit(_Split):
-    """Label i % 2 in the sign of channel 0 minus channel 1 (±0.05, with noise), channel 2 all 100."""
-
-    def __init__(self, size: int, seed: int):
-        super().__init__(size)
-        self.seed = seed
-
-    def __getitem__(self, index):
-        import torch
-
-        g = torch.Generator().manual_seed(self.seed * 1000 + index)
-        label = index % 2
-        clip = 0.01 * torch.randn(3, 2, 4, 4, generator=g)
-        sign = 1.0 if label == 0 else -1.0
-        clip[0] += 0.05 * sign
-        clip[1] -= 0.05 * sign
-        clip[2] = 100.0
-        return clip, label
-
 
 @pytest.mark.skipif("openvino" not in QUANTIZERS, reason="nncf is not installed")
-def test_accuracy_control_keeps_the_layer_that_costs_the_accuracy_in_float():
-    from vidbench.backends import backend_for
-    from vidbench.backends.base import Shapes
-
-    model, train, val = _OutlierHead.model(), _SignalSplit(64, 0), _SignalSplit(32, 1)
-
-    def top1(call) -> float:
-        return 100.0 * sum(int(call(val[i][0][None]).argmax(1)[0] == val[i][1]) for i in range(len(val))) / len(val)
-
-    assert top1(model) == 100.0
-    found = {}
-    for max_drop in (None, 1.0):
-        spec = make_spec("c3d_tiny", precision="int8", runtime="openvino", resolution=(4, 4), clip_length=2,
-                         batch_size=1, benchmark={"calibration": {"samples": 16, "max_drop": max_drop}})
-        settings = {"samples": 16, "method": "minmax", "max_drop": max_drop}
-        prepared = backend_for(spec).prepare(model, spec, Shapes(1, 1), calibration=calibration_set(train, settings, 0))
-        found[max_drop] = (top1(prepared.model), prepared.detail)
-    (plain, plain_detail), (controlled, detail) = found[None], found[1.0]
-    assert plain == 50.0 and plain_detail["float_ops"]["float"] == 0  # every layer in int8: the signal is gone
-    assert controlled == 100.0 and detail["float_ops"]["float"] == 1  # the head went back to float
-    assert any(line.startswith("Reverted 1 operations") for line in detail["quantizer_log"])
-    assert detail["calibration"]["held_out_clips"] == 16  # a quarter of the 64 training clips
+def test_accuracy_control_keeps_the_layer_that_costs_the_accuracy_in_float(answers):
+    # tests/backends/int8_runs.py: a head whose input carries a ±0.05 signal beside a channel of 100s (int8 of
+    # the head's input, one scale per tensor, rounds the signal to zero), quantized without and with control
+    found = answers["outlier_head"]
+    assert found["fp32"] == 100.0
+    plain, controlled = found["plain"], found["controlled"]
+    assert plain["top1"] == 50.0 and plain["float_ops"]["float"] == 0  # every layer in int8: the signal is gone
+    assert controlled["top1"] == 100.0 and controlled["float_ops"]["float"] == 1  # the head went back to float
+    assert any(line.startswith("Reverted 1 operations") for line in controlled["quantizer_log"])
+    assert controlled["calibration"]["held_out_clips"] == 16  # a quarter of the 64 training clips

@@ -282,7 +282,7 @@ REPORTS = Path(__file__).resolve().parents[2] / "reports"
 ANSWERS = {"ablation-cpu": "Recommendations", "ablation-seeds-cpu": "Recommendations",
            "transfer-cpu": "Recommendations", "deploy-cpu": "Runtimes",
            "choose-cpu": "Published accuracy × measured cost", "frozen-cpu": "Frozen encoders: probes and k-NN",
-           "int8-cpu": "int8: speed against accuracy"}
+           "int8-cpu": "int8: speed against accuracy", "serving-cpu": "Serving under load"}
 
 
 def test_every_committed_report_is_listed_with_its_answer():
