@@ -63,6 +63,7 @@ class OnnxRuntimeBackend(ExportedBackend):
         `quant_pre_process`, as its documentation asks), then QDQ with signed int8 activations and
         per-channel int8 weights (S8S8, its recommended first choice on x86), ranges calibrated on the
         training clips by the configured method."""
+        import onnx
         import onnxruntime as ort
         from onnxruntime.quantization import CalibrationMethod, QuantFormat, quantize_static
         from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -71,7 +72,7 @@ class OnnxRuntimeBackend(ExportedBackend):
                    "percentile": CalibrationMethod.Percentile}
         prepared, quantized = source / "model.pre.onnx", target / "model.onnx"
         quant_pre_process(str(source / "model.onnx"), str(prepared))
-        name = ort.InferenceSession(str(prepared), providers=["CPUExecutionProvider"]).get_inputs()[0].name
+        name = onnx.load(str(prepared), load_external_data=False).graph.input[0].name
         quantize_static(str(prepared), str(quantized), _Reader(name, calibration.clips()),
                         quant_format=QuantFormat.QDQ, per_channel=True, calibrate_method=methods[calibration.method])
         session = ort.InferenceSession(str(quantized), _session_options(), providers=["CPUExecutionProvider"])

@@ -14,6 +14,7 @@ import pandas as pd
 from vidbench.axes import QUANTIZED
 from vidbench.measure.uncertainty import mean_interval, samples_difference
 from vidbench.report.plots import Plot
+from vidbench.report.runtimes import inference_samples
 from vidbench.report.tables import Column, formatted
 
 SECTION = "int8"
@@ -39,17 +40,12 @@ class Int8View:
     picks: pd.DataFrame  # one row per model and setting
 
 
-def _samples(row: pd.Series) -> list[float]:
-    detail = row.get("detail")
-    return list(((detail if isinstance(detail, dict) else {}).get("inference_s") or {}).get("samples") or [])
-
-
 def _speedup(fp32: pd.Series | None, int8: pd.Series) -> tuple[float | None, float | None, float | None]:
     """int8 over fp32 throughput: the point and its interval from the stored samples (None where missing)."""
     if fp32 is None or pd.isna(int8.get("throughput_clips_s")) or pd.isna(fp32.get("throughput_clips_s")):
         return None, None, None
     try:
-        d = samples_difference(_samples(fp32), _samples(int8), 50.0, inverse=True)
+        d = samples_difference(inference_samples(fp32), inference_samples(int8), 50.0, inverse=True)
     except ValueError:
         point = float(int8["throughput_clips_s"] / fp32["throughput_clips_s"])
         return point, None, None

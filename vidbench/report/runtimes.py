@@ -67,7 +67,8 @@ def _setting_text(row: pd.Series) -> str:
            f"{row['precision']}"
 
 
-def _samples(row: pd.Series) -> list[float]:
+def inference_samples(row: pd.Series) -> list[float]:
+    """A stored run's per-call inference times (its detail's `inference_s` samples; none where it kept none)."""
     detail = row.get("detail")
     return list(((detail if isinstance(detail, dict) else {}).get("inference_s") or {}).get("samples") or [])
 
@@ -81,7 +82,7 @@ def _speedup(row: pd.Series, eager: pd.Series | None) -> tuple[float | None, str
     if row["run_id"] == eager["run_id"]:
         return point, "1.00x (reference)"
     try:
-        d = samples_difference(_samples(eager), _samples(row), 50.0, inverse=True)
+        d = samples_difference(inference_samples(eager), inference_samples(row), 50.0, inverse=True)
     except ValueError:  # too few samples kept for an interval
         return point, f"{point:.2f}x"
     # the ratio of the stored samples' medians, with its interval from the same samples
@@ -94,7 +95,7 @@ def _margin(best: pd.Series, runner_up: pd.Series | None) -> str:
     if runner_up is None:
         return "the only one"
     try:
-        d = samples_difference(_samples(runner_up), _samples(best), 50.0, inverse=True)
+        d = samples_difference(inference_samples(runner_up), inference_samples(best), 50.0, inverse=True)
     except ValueError:
         return f"{runner_up['runtime']}: not tested (too few samples)"
     lo, hi = min(d.lo_pct, d.change_pct), max(d.hi_pct, d.change_pct)  # the point inside its interval

@@ -63,8 +63,9 @@ def _parity_status(spec: RunSpec, metrics: dict[str, Any]) -> tuple[str, str | N
     key = "int8_floor" if spec.precision == QUANTIZED else "parity_floor"
     floor = spec.benchmark.get(key, NEUTRAL_BENCHMARK[key])
     if agree is not None and floor is not None and agree < float(floor):
-        return "mismatch", (f"top-1 agrees with {'fp32 ' * (key == 'int8_floor')}eager PyTorch on {agree:.1f}% of "
-                            f"clips (benchmark.{key} {float(floor):g}%)")
+        reference = "fp32 eager PyTorch" if spec.precision == QUANTIZED else "eager PyTorch"
+        return "mismatch", (f"top-1 agrees with {reference} on {agree:.1f}% of clips "
+                            f"(benchmark.{key} {float(floor):g}%)")
     return "ok", None
 
 

@@ -91,14 +91,14 @@ def validate(ctx, model, loader) -> float:
     """Top-1 (video-level under multi-view testing) of the model on the validation split, its figures
     into the run's metrics (the last evaluation's stay)."""
     if ctx.views > 1:  # multi-view testing: video-level beside clip-level
-        views = evaluate_views(model, loader, ctx.data.num_classes, ctx.device, ctx.spec.precision)
+        views = evaluated(ctx, model, loader)
         ctx.put("top1", views.video_top1)
         ctx.put("clip_top1", views.clip_top1)
         if views.video_top5 is not None:
             ctx.put("top5", views.video_top5)
         ctx.detail.update(val_samples=views.samples, val_clips=views.clips)
         return views.video_top1
-    acc = evaluate(model, loader, ctx.data.num_classes, ctx.device, ctx.spec.precision)
+    acc = evaluated(ctx, model, loader)
     ctx.put("top1", acc.top1)
     if acc.top5 is not None:
         ctx.put("top5", acc.top5)
@@ -125,9 +125,15 @@ def validate_through_runtime(ctx, model: torch.nn.Module, loader) -> None:
 def top1_of(ctx, model, loader) -> float:
     """Top-1 of `model` on the validation split as `validate` measures it (video-level under multi-view
     testing), without storing it."""
+    result = evaluated(ctx, model, loader)
+    return result.video_top1 if ctx.views > 1 else result.top1
+
+
+def evaluated(ctx, model, loader):
+    """The validation split evaluated: video-level beside clip-level under multi-view testing, else per clip."""
     if ctx.views > 1:
-        return evaluate_views(model, loader, ctx.data.num_classes, ctx.device, ctx.spec.precision).video_top1
-    return evaluate(model, loader, ctx.data.num_classes, ctx.device, ctx.spec.precision).top1
+        return evaluate_views(model, loader, ctx.data.num_classes, ctx.device, ctx.spec.precision)
+    return evaluate(model, loader, ctx.data.num_classes, ctx.device, ctx.spec.precision)
 
 
 def training_macs(ctx) -> int:

@@ -14,7 +14,7 @@ import torch
 
 from vidbench import phase
 from vidbench import metrics as tables
-from vidbench.axes import CALIBRATION_DEFAULT, QUANTIZED
+from vidbench.axes import QUANTIZED
 from vidbench.backends import Prepared, Shapes, backend_for
 from vidbench.data import create_dataset, dataset_info
 from vidbench.devices import device_ops
@@ -124,8 +124,7 @@ class RunContext:
         model = self.built_model() if model is None else model
         if self.spec.precision != QUANTIZED:
             return self.backend.prepare(model, self.spec, self.shapes()).eval()
-        settings = {**CALIBRATION_DEFAULT, **self.spec.benchmark.get("calibration", {})}
-        calibration = calibration_set(self.data.train, settings, self.spec.seed)
+        calibration = calibration_set(self.data.train, self.spec.calibration(), self.spec.seed)
         prepared = self.backend.prepare(model, self.spec, self.shapes(), calibration=calibration)
         self.detail["int8"] = prepared.detail
         return prepared.eval()

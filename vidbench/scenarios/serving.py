@@ -13,7 +13,6 @@ from typing import Any
 
 import torch
 
-from vidbench.axes import SERVING_DEFAULT
 from vidbench.measure.serving import Timers, serve
 from vidbench.scenarios.base import Scenario, register_scenario
 
@@ -55,10 +54,11 @@ class Serving(Scenario):
     reads = ("serving",)
 
     def run(self, ctx) -> None:
-        config = {**SERVING_DEFAULT, **ctx.spec.serving}
+        config = ctx.spec.serving_block()
         prepared = ctx.prepared()
         for name, value in prepared.figures.items():  # a runtime's export and parity, when no other scenario put them
-            ctx.metrics.setdefault(name, value)
+            if name not in ctx.metrics:
+                ctx.put(name, value)
         timers = Timers()
         library = QueryLibrary(ctx.data.val, config["pipeline"], ctx.device, timers)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vidbench.axes import CALIBRATION_DEFAULT, PROBES, QUANTIZED
+from vidbench.axes import PROBES, QUANTIZED
 
 FROZEN = (*PROBES, "partial")  # protocols that leave (part of) the encoder as built
 
@@ -16,7 +16,7 @@ def int8_reason(spec: Any) -> str | None:
     """Why an int8 run cannot be honoured (None: it can, or the run is not int8)."""
     if spec.precision != QUANTIZED:
         return None
-    calibration = {**CALIBRATION_DEFAULT, **spec.benchmark.get("calibration", {})}
+    calibration = spec.calibration()
     trained = spec.model_args.get("weights") is not None
     protocol = spec.train.get("protocol", "full")
     if "accuracy" in spec.metrics and protocol in FROZEN and not trained:

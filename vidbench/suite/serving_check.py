@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
-from vidbench.axes import SERVING_DEFAULT
 from vidbench.data import dataset_info
 
 
@@ -17,7 +16,7 @@ def serving_reason(spec: Any) -> str | None:
     if importlib.util.find_spec("mlperf_loadgen") is None:
         return ("metric serving runs MLPerf LoadGen, which is not installed (package mlcommons-loadgen): "
                 "pip install -e '.[serving]'")
-    pipeline = {**SERVING_DEFAULT, **spec.serving}["pipeline"]
+    pipeline = spec.serving_block()["pipeline"]
     if pipeline == "end_to_end" and not dataset_info(spec.dataset).accepts("decoder"):
         return (f"serving.pipeline = 'end_to_end' decodes video files inside each query, and dataset "
                 f"{spec.dataset!r} has none (use video-folder, ucf101, hmdb51 or kinetics, or pipeline: model)")

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
 from typing import Any, Literal
 
-from vidbench.axes import (ALWAYS, AXES, AXES_BY_NAME, INT8_KEYS, NEUTRAL_BENCHMARK, QUANTIZED, NEUTRAL_TRAIN, RUNTIMES, Precision,
+from vidbench.axes import (ALWAYS, AXES, AXES_BY_NAME, CALIBRATION_DEFAULT, INT8_KEYS, SERVING_DEFAULT, NEUTRAL_BENCHMARK, QUANTIZED, NEUTRAL_TRAIN, RUNTIMES, Precision,
                            resolution_label, train_identity)
 from vidbench import metrics as _metrics
 
@@ -120,6 +120,14 @@ class RunSpec:
         from vidbench.suite.paths import resolve_args
 
         return resolve_args("model", self.model_args, self.suite_dir)
+
+    def calibration(self) -> dict[str, Any]:
+        """The int8 calibration settings (`benchmark.calibration`), their defaults filled in."""
+        return {**CALIBRATION_DEFAULT, **self.benchmark.get("calibration", {})}
+
+    def serving_block(self) -> dict[str, Any]:
+        """The `serving` block, its defaults filled in (a hand-made spec may give none)."""
+        return {**SERVING_DEFAULT, **self.serving}
 
     def resolved_dataset_args(self) -> dict[str, Any]:
         from vidbench.suite.paths import resolve_args

@@ -13,6 +13,11 @@ def header(column: str) -> str:
     return UNITS.get(column, SHORT_HEADERS.get(column, column))
 
 
+def filled(columns: list[Column], rows) -> list[Column]:
+    """The columns some row of `rows` has a value in (a figure no run measured would be an empty column)."""
+    return [c for c in columns if c.key in rows and (rows[c.key].astype(str) != "").any() and rows[c.key].notna().any()]
+
+
 def figure(key: str) -> Column:
     """A figure's column under its short header."""
     return Column(key, SHORT_UNITS.get(key, header(key)))

@@ -9,7 +9,7 @@ import pandas as pd
 
 from vidbench.report.aggregate import interval_text
 from vidbench.report.sections.base import Section, register
-from vidbench.report.sections.columns import figure
+from vidbench.report.sections.columns import figure, filled
 from vidbench.report.tables import Column
 
 PROBES = {"linear_probe": "linear probe top-1 (%)", "attentive_probe": "attentive probe top-1 (%)"}
@@ -72,8 +72,7 @@ def build(report):
     rows = frozen_rows(report.configs)
     if not len(rows):
         return None
-    shown = [c for c in COLUMNS if c.key in rows and (rows[c.key].astype(str) != "").any() and rows[c.key].notna().any()]
-    return [Table(rows, shown, id="frozen-encoders")]
+    return [Table(rows, filled(COLUMNS, rows), id="frozen-encoders")]
 
 
 def every_trained_run_is_a_probe(report) -> bool:

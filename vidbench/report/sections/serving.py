@@ -7,6 +7,7 @@ from __future__ import annotations
 from vidbench.report import serving as view
 from vidbench.report.sections.base import Section, register
 from vidbench.report.sections.blocks import Figures, Table
+from vidbench.report.sections.columns import filled
 
 
 def build(report):
@@ -15,13 +16,8 @@ def build(report):
     return [Table(report.serving.best, view.BEST_COLUMNS, id="serving-best",
                   title="The model that serves the most queries per second within the bound"),
             Figures(view.SECTION),
-            *(Table(rows, _filled(rows), title=f"Every serving run · {device}", id=f"serving-{device}")
+            *(Table(rows, filled(view.COLUMNS, rows), title=f"Every serving run · {device}", id=f"serving-{device}")
               for device, rows in report.serving.table.groupby("device", sort=True))]
-
-
-def _filled(rows):
-    """The columns some run has a figure in (a scenario the suite left out has none)."""
-    return [c for c in view.COLUMNS if rows[c.key].notna().any() and (rows[c.key].astype(str) != "").any()]
 
 
 def every_run_served(report) -> bool:
